@@ -1,0 +1,84 @@
+"""immunokb: a typed, cited knowledge base of cancer immunotherapy.
+
+``import immunokb`` reads no file; :func:`load` builds the knowledge base from the
+bundled documents on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._errors import DocumentError, ImmunoKBError, NotFoundError
+from ._kb import KnowledgeBase
+from ._load import load
+from ._models import (
+    Audience,
+    CancerType,
+    Citation,
+    Conflict,
+    DatePrecision,
+    DocumentStatus,
+    Entity,
+    Hit,
+    Indication,
+    License,
+    ReviewFrequency,
+    Route,
+    SideEffect,
+    SideEffectLink,
+    SideEffectRelation,
+    Source,
+    Statement,
+    StatementField,
+    Status,
+    Therapy,
+    Vaccine,
+    VaccinePlatform,
+    VaccinePurpose,
+)
+from ._normalize import normalize
+from ._schema import json_schema
+
+__all__ = [
+    "Audience",
+    "CancerType",
+    "Citation",
+    "Conflict",
+    "DatePrecision",
+    "DocumentError",
+    "DocumentStatus",
+    "Entity",
+    "Hit",
+    "ImmunoKBError",
+    "Indication",
+    "KnowledgeBase",
+    "License",
+    "NotFoundError",
+    "ReviewFrequency",
+    "Route",
+    "SideEffect",
+    "SideEffectLink",
+    "SideEffectRelation",
+    "Source",
+    "Statement",
+    "StatementField",
+    "Status",
+    "Therapy",
+    "Vaccine",
+    "VaccinePlatform",
+    "VaccinePurpose",
+    "__version__",
+    "json_schema",
+    "load",
+    "normalize",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The version is read from the installed metadata on first access, so that
+    # importing the package reads no file.
+    if name == "__version__":
+        from importlib.metadata import version  # noqa: PLC0415
+
+        return version("immunokb")
+    raise AttributeError(f"module 'immunokb' has no attribute {name!r}")

@@ -1,0 +1,583 @@
+"""Documents -> an immutable KnowledgeBase, all or nothing.
+
+The build runs in passes: parse every document; validate source documents
+(house frontmatter) into :class:`Source`; validate entity documents (our own
+closed schema), verifying every quote against its source body and recording its
+offsets; then resolve cross-references (ids, aliases, broader links, relation
+targets, cycles). Every problem found is collected; if there is any, the first is
+raised as a :class:`DocumentError` whose ``problems`` holds them all, and no
+knowledge base exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._documents import Loc, ParsedDocument, format_loc, parse_document
+from ._errors import DocumentError
+from ._kb import KnowledgeBase
+from ._models import (
+    AnyEntity,
+    CancerType,
+    Citation,
+    DatePrecision,
+    SideEffect,
+    Source,
+    Statement,
+    StatementField,
+    Status,
+    Therapy,
+    Vaccine,
+    VaccinePlatform,
+    VaccinePurpose,
+    Route,
+)
+from ._normalize import normalize
+from ._provenance import SourceText, normalize_quote
+
+__all__ = ["HOUSE_FIELDS", "build"]
+
+HOUSE_FIELDS: dict[str, str] = {
+    "title": "title",
+    "url": "url",
+    "source": "publisher",
+    "sourceType": "source_type",
+    "citation": "citation",
+    "license": "license",
+    "language": "language",
+    "audienceLevel": "audience",
+    "cancerTypes": "cancer_types",
+    "tags": "tags",
+    "lastReviewed": "last_reviewed",
+    "reviewFrequency": "review_frequency",
+    "status": "status",
+    "version": "version",
+    "notes": "notes",
+}
+"""House frontmatter key -> Source field. ``notes`` is immunokb's addition."""
+
+_MODEL_TO_HOUSE = {v: k for k, v in HOUSE_FIELDS.items()}
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_M = TypeVar("_M", bound=BaseModel)
+
+
+# --------------------------------------------------------------------------- document schema
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _CiteDoc(_Doc):
+    source: str = Field(description="Id of the source document.")
+    quote: str = Field(min_length=1, description="Verbatim words from the source body.")
+    lead_in: str | None = Field(default=None, description="For a list item: the list's lead-in.")
+
+
+class _ClaimDoc(_Doc):
+    cite: tuple[_CiteDoc, ...] = ()
+    curated: str | None = None
+
+
+class _StatementDoc(_ClaimDoc):
+    value: str
+
+
+class _IndicationDoc(_ClaimDoc):
+    cancer_type: str
+    status: Status
+
+
+class _SideEffectDoc(_ClaimDoc):
+    side_effect: str
+
+
+class _EntityDoc(_Doc):
+    kind: Literal["therapy", "vaccine", "side_effect", "cancer_type"]
+    id: str
+    name: _StatementDoc
+    aliases: tuple[_StatementDoc, ...] = ()
+    broader: tuple[_StatementDoc, ...] = ()
+    cite: tuple[_CiteDoc, ...] = Field(min_length=1)
+    status: _StatementDoc | None = None
+    routes: tuple[_StatementDoc, ...] = ()
+    indications: tuple[_IndicationDoc, ...] = ()
+    side_effects: tuple[_SideEffectDoc, ...] = ()
+    platform: _StatementDoc | None = None
+    purpose: _StatementDoc | None = None
+
+
+_ENTITY_FIELDS = frozenset(_EntityDoc.model_fields)
+_THERAPY_ONLY = frozenset({"status", "routes", "indications", "side_effects"})
+_VACCINE_ONLY = frozenset({"platform", "purpose"})
+_FAMILY = {"therapy": "therapy", "vaccine": "therapy", "side_effect": "side_effect",
+           "cancer_type": "cancer_type"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[DocumentError] = []
+
+    def add(self, error: DocumentError) -> None:
+        self.items.append(error)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            first = self.items[0]
+            first.problems = tuple(self.items)
+            raise first
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _describe(err: Any) -> str:
+    kind, value = err["type"], err.get("input")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    message = str(err["msg"])
+    if kind in {"string_type", "literal_error", "enum", "date_from_datetime_inexact"} or kind.endswith(
+        "_type"
+    ):
+        if isinstance(value, bool):
+            message += " (YAML read an unquoted yes/no/true/false as a boolean: quote the value)"
+        elif isinstance(value, (dt.date, dt.datetime)):
+            message += " (YAML read an unquoted date: quote the value)"
+        elif kind.endswith("_type"):
+            message += f" (got {type(value).__name__})"
+    return message
+
+
+def _validation_errors(
+    doc: ParsedDocument, exc: ValidationError, rename: dict[str, str] | None = None
+) -> list[DocumentError]:
+    out = []
+    for err in exc.errors():
+        loc: Loc = tuple(err["loc"])
+        if rename and loc and isinstance(loc[0], str):
+            loc = (rename.get(loc[0], loc[0]), *loc[1:])
+        reason = _describe(err)
+        if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            reason += _did_you_mean(loc[-1], _ENTITY_FIELDS if rename is None else HOUSE_FIELDS)
+        out.append(doc.error(reason, loc))
+    return out
+
+
+def _stem(path: str) -> str:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name[:-3] if name.endswith(".md") else name
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _review_date(value: object) -> tuple[dt.date, DatePrecision] | str:
+    if isinstance(value, bool):
+        return "expected a date like 2025-12-30, 2021-09 or 2021, got a boolean"
+    if isinstance(value, dt.datetime):
+        return "expected a date, got a timestamp with a time of day"
+    if isinstance(value, dt.date):
+        return value, DatePrecision.DAY
+    if not isinstance(value, str):
+        return f"expected a date like 2025-12-30, 2021-09 or 2021, got {type(value).__name__}"
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text), DatePrecision.DAY
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            return dt.date(int(text[:4]), int(text[5:]), 1), DatePrecision.MONTH
+        if re.fullmatch(r"\d{4}", text):
+            return dt.date(int(text), 1, 1), DatePrecision.YEAR
+    except ValueError as exc:
+        return f"invalid date {text!r}: {exc}"
+    return f"expected a date like 2025-12-30, 2021-09 or 2021, got {text!r}"
+
+
+def _build_source(doc: ParsedDocument, problems: _Problems) -> Source | None:
+    source_id = _stem(doc.path)
+    if not _SLUG.match(source_id):
+        problems.add(
+            DocumentError(
+                f"file name {source_id!r} is not a valid source id "
+                "(lower-case letters, digits and single hyphens)",
+                path=doc.path,
+            )
+        )
+        return None
+    data: dict[str, Any] = {"id": source_id, "text": doc.body, "path": doc.path}
+    ok = True
+    for key, value in doc.meta.items():
+        field = HOUSE_FIELDS.get(key)
+        if field is None:
+            problems.add(doc.error("unknown field" + _did_you_mean(key, HOUSE_FIELDS), (key,)))
+            ok = False
+            continue
+        if field == "last_reviewed":
+            if value is None:
+                continue
+            parsed = _review_date(value)
+            if isinstance(parsed, str):
+                problems.add(doc.error(parsed, (key,)))
+                ok = False
+                continue
+            data["last_reviewed"], data["last_reviewed_precision"] = parsed
+        elif field in {"license", "audience"} and value is None:
+            continue  # not stated: the model's default is 'unknown'
+        else:
+            data[field] = tuple(value) if isinstance(value, list) else value
+    if "title" not in doc.meta:
+        problems.add(doc.error("required field is missing", field="title"))
+        return None
+    try:
+        source = Source.model_validate(data)
+    except ValidationError as exc:
+        for error in _validation_errors(doc, exc, _MODEL_TO_HOUSE):
+            problems.add(error)
+        return None
+    return source if ok else None
+
+
+# --------------------------------------------------------------------------- entities
+
+
+class _EntityBuilder:
+    def __init__(self, texts: dict[str, SourceText], problems: _Problems) -> None:
+        self.texts = texts
+        self.problems = problems
+
+    def citation(self, doc: ParsedDocument, cite: _CiteDoc, loc: Loc) -> Citation | None:
+        text = self.texts.get(cite.source)
+        if text is None:
+            self.problems.add(
+                doc.error(
+                    f"no source with id {cite.source!r}" + _did_you_mean(cite.source, self.texts),
+                    (*loc, "source"),
+                )
+            )
+            return None
+        if cite.lead_in is None:
+            found = text.find(cite.quote)
+            if found is None:
+                self.problems.add(doc.error(_quote_miss(text, cite), (*loc, "quote")))
+                return None
+            return Citation(source_id=cite.source, quote=cite.quote, start=found[0], end=found[1])
+        result = text.find_list_item(cite.lead_in, cite.quote)
+        if isinstance(result, str):
+            field = "lead_in" if result.startswith("lead_in") else "quote"
+            self.problems.add(doc.error(f"{result} (source {cite.source!r})", (*loc, field)))
+            return None
+        (lead_start, lead_end), (start, end) = result
+        return Citation(
+            source_id=cite.source,
+            quote=cite.quote,
+            start=start,
+            end=end,
+            lead_in=cite.lead_in,
+            lead_in_start=lead_start,
+            lead_in_end=lead_end,
+        )
+
+    def evidence(self, doc: ParsedDocument, claim: _ClaimDoc, loc: Loc) -> dict[str, Any] | None:
+        if claim.curated is not None and claim.cite:
+            self.problems.add(
+                doc.error("a statement is either quoted (cite) or curated, not both", loc)
+            )
+            return None
+        if claim.curated is None and not claim.cite:
+            self.problems.add(
+                doc.error("a statement needs a cite list or a curated rationale", loc)
+            )
+            return None
+        if claim.curated is not None:
+            if not claim.curated.strip():
+                self.problems.add(doc.error("curated rationale is empty", (*loc, "curated")))
+                return None
+            return {"curated": claim.curated.strip(), "citations": ()}
+        citations = [self.citation(doc, c, (*loc, "cite", i)) for i, c in enumerate(claim.cite)]
+        if any(c is None for c in citations):
+            return None
+        return {"citations": tuple(citations), "curated": None}
+
+    def statement(
+        self, doc: ParsedDocument, field: StatementField, claim: _StatementDoc, loc: Loc
+    ) -> Statement | None:
+        evidence = self.evidence(doc, claim, loc)
+        if evidence is None:
+            return None
+        if field in {StatementField.NAME, StatementField.ALIAS} and evidence["citations"]:
+            wanted = normalize_quote(claim.value).casefold()
+            for index, cite in enumerate(evidence["citations"]):
+                said = normalize_quote(f"{cite.lead_in or ''} {cite.quote}").casefold()
+                if wanted not in said:
+                    self.problems.add(
+                        doc.error(
+                            f"the quote does not contain the {field.value} {claim.value!r}",
+                            (*loc, "cite", index, "quote"),
+                        )
+                    )
+                    return None
+        return Statement(field=field, value=claim.value, **evidence)
+
+    def entity(self, doc: ParsedDocument) -> AnyEntity | None:
+        try:
+            spec = _EntityDoc.model_validate(doc.meta)
+        except ValidationError as exc:
+            for error in _validation_errors(doc, exc):
+                self.problems.add(error)
+            return None
+        count = len(self.problems.items)
+        given = spec.model_fields_set
+        for field in sorted(given):
+            if (field in _THERAPY_ONLY and _FAMILY[spec.kind] != "therapy") or (
+                field in _VACCINE_ONLY and spec.kind != "vaccine"
+            ):
+                self.problems.add(doc.error(f"field not allowed on a {spec.kind}", (field,)))
+        if spec.kind == "vaccine" and spec.purpose is None:
+            self.problems.add(doc.error("required field is missing", field="purpose"))
+
+        statements: list[Statement | None] = [
+            self.statement(doc, StatementField.NAME, spec.name, ("name",))
+        ]
+        groups: list[tuple[StatementField, str, Sequence[_StatementDoc]]] = [
+            (StatementField.ALIAS, "aliases", spec.aliases),
+            (StatementField.BROADER, "broader", spec.broader),
+            (StatementField.ROUTE, "routes", spec.routes),
+        ]
+        for field, key, claims in groups:
+            statements += [
+                self.statement(doc, field, claim, (key, i)) for i, claim in enumerate(claims)
+            ]
+        singles = [
+            (StatementField.STATUS, "status", spec.status, Status),
+            (StatementField.PLATFORM, "platform", spec.platform, VaccinePlatform),
+            (StatementField.PURPOSE, "purpose", spec.purpose, VaccinePurpose),
+        ]
+        vocabularies: dict[str, type[Status | VaccinePlatform | VaccinePurpose | Route]] = {
+            key: enum for _, key, _, enum in singles
+        }
+        vocabularies["routes"] = Route
+        for field, key, claim, _ in singles:
+            if claim is not None:
+                statements.append(self.statement(doc, field, claim, (key,)))
+        for key, enum in vocabularies.items():
+            raw = getattr(spec, key)
+            claims_list = raw if isinstance(raw, tuple) else (() if raw is None else (raw,))
+            for index, claim in enumerate(claims_list):
+                allowed = [member.value for member in enum]
+                if claim.value not in allowed:
+                    loc: Loc = (key, index, "value") if isinstance(raw, tuple) else (key, "value")
+                    self.problems.add(
+                        doc.error(
+                            f"{claim.value!r} is not one of: {', '.join(allowed)}"
+                            + _did_you_mean(claim.value, allowed),
+                            loc,
+                        )
+                    )
+        citations = [self.citation(doc, c, ("cite", i)) for i, c in enumerate(spec.cite)]
+        relations: dict[str, list[dict[str, Any] | None]] = {"indications": [], "side_effects": []}
+        for index, indication in enumerate(spec.indications):
+            evidence = self.evidence(doc, indication, ("indications", index))
+            relations["indications"].append(
+                None
+                if evidence is None
+                else {"cancer_type_id": indication.cancer_type, "status": indication.status, **evidence}
+            )
+        for index, effect in enumerate(spec.side_effects):
+            evidence = self.evidence(doc, effect, ("side_effects", index))
+            relations["side_effects"].append(
+                None if evidence is None else {"side_effect_id": effect.side_effect, **evidence}
+            )
+        if len(self.problems.items) > count:
+            return None
+
+        data: dict[str, Any] = {
+            "id": spec.id,
+            "name": spec.name.value,
+            "aliases": tuple(a.value for a in spec.aliases),
+            "broader": tuple(b.value for b in spec.broader),
+            "summary": doc.body,
+            "citations": tuple(citations),
+            "statements": tuple(statements),
+        }
+        model: type[AnyEntity]
+        if _FAMILY[spec.kind] == "therapy":
+            data["status"] = Status.UNKNOWN if spec.status is None else spec.status.value
+            data["routes"] = tuple(r.value for r in spec.routes)
+            data["indications"] = tuple(relations["indications"])
+            data["side_effects"] = tuple(relations["side_effects"])
+            model = Therapy
+            if spec.kind == "vaccine":
+                data["platform"] = None if spec.platform is None else spec.platform.value
+                data["purpose"] = None if spec.purpose is None else spec.purpose.value
+                model = Vaccine
+        else:
+            model = SideEffect if spec.kind == "side_effect" else CancerType
+        return _validate(model, data, doc, self.problems)
+
+
+def _validate(model: type[_M], data: dict[str, Any], doc: ParsedDocument, problems: _Problems) -> _M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc: Loc = tuple(err["loc"])
+            field = format_loc(loc) or None
+            problems.add(doc.error(str(err["msg"]).removeprefix("Value error, "), loc[:1], field=field))
+        return None
+
+
+def _quote_miss(text: SourceText, cite: _CiteDoc) -> str:
+    quote = normalize_quote(cite.quote)
+    low, high = 0, len(quote)
+    while low < high:  # longest prefix of the quote that the source contains
+        middle = (low + high + 1) // 2
+        if text.find(quote[:middle]) is not None:
+            low = middle
+        else:
+            high = middle - 1
+    hint = ""
+    if low >= 12:
+        hint = f"; it matches up to {quote[:low][-40:]!r} and differs from there"
+    return f"quote not found in source {cite.source!r}{hint}"
+
+
+# --------------------------------------------------------------------------- cross-references
+
+
+def _check_references(
+    entities: list[tuple[AnyEntity, ParsedDocument]], problems: _Problems
+) -> None:
+    by_id: dict[str, tuple[AnyEntity, ParsedDocument]] = {}
+    for entity, doc in entities:
+        if entity.id in by_id:
+            other = by_id[entity.id][1].path
+            problems.add(doc.error(f"duplicate id {entity.id!r}: also defined in {other}", ("id",)))
+            continue
+        by_id[entity.id] = (entity, doc)
+
+    names: dict[str, tuple[str, str]] = {}
+    for entity, doc in by_id.values():
+        labels: list[tuple[str, Loc]] = [(entity.id, ("id",)), (entity.name, ("name", "value"))]
+        labels += [(a, ("aliases", i, "value")) for i, a in enumerate(entity.aliases)]
+        for label, loc in labels:
+            key = normalize(label)
+            if not key:
+                problems.add(doc.error(f"{label!r} has no letters or digits to look it up by", loc))
+                continue
+            owner = names.get(key)
+            if owner is not None and owner[0] != entity.id:
+                problems.add(
+                    doc.error(
+                        f"{label!r} is already a name of {owner[0]!r} ({owner[1]}); "
+                        "a name or alias may belong to one entity only",
+                        loc,
+                    )
+                )
+            else:
+                names[key] = (entity.id, doc.path)
+
+    def target(doc: ParsedDocument, ref: str, family: str, loc: Loc) -> None:
+        found = by_id.get(ref)
+        if found is None:
+            problems.add(doc.error(f"dangling reference: no entity {ref!r}" + _did_you_mean(ref, by_id), loc))
+        elif _FAMILY[found[0].kind] != family:
+            problems.add(doc.error(f"{ref!r} is a {found[0].kind}, not a {family}", loc))
+
+    for entity, doc in by_id.values():
+        for index, ref in enumerate(entity.broader):
+            target(doc, ref, _FAMILY[entity.kind], ("broader", index, "value"))
+        if isinstance(entity, Therapy):
+            for index, indication in enumerate(entity.indications):
+                target(doc, indication.cancer_type_id, "cancer_type", ("indications", index, "cancer_type"))
+            for index, relation in enumerate(entity.side_effects):
+                target(doc, relation.side_effect_id, "side_effect", ("side_effects", index, "side_effect"))
+
+    # Broader links form a directed graph that must have no cycle.
+    state: dict[str, int] = {}
+    for start in sorted(by_id):
+        if state.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = []
+        while stack:
+            node, index = stack.pop()
+            broader = [b for b in by_id[node][0].broader if b in by_id]
+            if index == 0:
+                state[node] = 1
+                path.append(node)
+            if index < len(broader):
+                stack.append((node, index + 1))
+                nxt = broader[index]
+                if state.get(nxt) == 1:
+                    cycle = [*path[path.index(nxt) :], nxt]
+                    doc = by_id[node][1]
+                    position = list(by_id[node][0].broader).index(nxt)
+                    problems.add(
+                        doc.error("broader links form a cycle: " + " -> ".join(cycle), ("broader", position, "value"))
+                    )
+                elif not state.get(nxt):
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                path.pop()
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def build(documents: Iterable[tuple[str, bytes]]) -> KnowledgeBase:
+    """Build a knowledge base from ``(path, bytes)`` pairs, or raise DocumentError."""
+    problems = _Problems()
+    parsed: list[ParsedDocument] = []
+    for path, data in documents:
+        try:
+            parsed.append(parse_document(path, data))
+        except DocumentError as exc:
+            problems.add(exc)
+
+    sources: dict[str, Source] = {}
+    source_paths: dict[str, str] = {}
+    entity_docs = []
+    for doc in parsed:
+        if "kind" in doc.meta:
+            entity_docs.append(doc)
+            continue
+        source = _build_source(doc, problems)
+        if source is None:
+            continue
+        if source.id in sources:
+            problems.add(
+                DocumentError(
+                    f"duplicate source id {source.id!r}: also defined in {source_paths[source.id]}",
+                    path=doc.path,
+                )
+            )
+            continue
+        sources[source.id] = source
+        source_paths[source.id] = doc.path
+
+    texts = {source_id: SourceText(source.text) for source_id, source in sources.items()}
+    builder = _EntityBuilder(texts, problems)
+    entities: list[tuple[AnyEntity, ParsedDocument]] = []
+    for doc in entity_docs:
+        entity = builder.entity(doc)
+        if entity is not None:
+            entities.append((entity, doc))
+    _check_references(entities, problems)
+    problems.raise_if_any()
+    return KnowledgeBase(
+        sources=tuple(sources.values()), entities=tuple(entity for entity, _ in entities)
+    )

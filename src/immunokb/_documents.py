@@ -1,0 +1,190 @@
+"""Reading documents: bytes -> frontmatter mapping + body, with line numbers.
+
+This is the only module that imports PyYAML and python-frontmatter; it is
+imported on first load, never by ``import immunokb``.
+
+A document is UTF-8 text (a byte-order mark is accepted; CRLF and lone CR line
+endings read as LF) that starts with a YAML frontmatter block between two
+``---`` lines, followed by a Markdown body. The YAML is read with the safe
+loader, so no Python object is ever constructed from a tag; its node tree is kept
+so that any problem can be reported with its line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import frontmatter
+import yaml
+
+from ._errors import DocumentError
+
+__all__ = ["MAX_DOCUMENT_BYTES", "ParsedDocument", "parse_document"]
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+"""Largest document accepted, in bytes (2 MiB)."""
+
+_MAX_NODES = 20_000
+_MAX_DEPTH = 32
+
+# python-frontmatter's YAML handler defines the delimiters; we split ourselves so
+# that we know on which line the frontmatter starts.
+_HANDLER = frontmatter.YAMLHandler()
+_DELIMITER = re.compile(r"^" + re.escape(_HANDLER.START_DELIMITER) + r"-*[ \t]*$", re.MULTILINE)
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A document split into its frontmatter mapping and its body."""
+
+    path: str
+    meta: dict[str, Any]
+    body: str
+    node: yaml.Node | None
+    first_line: int
+
+    def line_of(self, loc: Loc) -> int | None:
+        """The 1-based line of the frontmatter value at ``loc`` (best effort)."""
+        node = self.node
+        if node is None:
+            return None
+        line = node.start_mark.line
+        for part in loc:
+            child: yaml.Node | None = None
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                for key, value in node.value:
+                    if isinstance(key, yaml.ScalarNode) and key.value == part:
+                        child, line = value, key.start_mark.line
+                        break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if 0 <= part < len(node.value):
+                    child = node.value[part]
+                    line = child.start_mark.line
+            if child is None:
+                break
+            node = child
+            if isinstance(child, yaml.ScalarNode):
+                line = child.start_mark.line
+        return self.first_line + line
+
+    def error(self, reason: str, loc: Loc = (), *, field: str | None = None) -> DocumentError:
+        """A DocumentError for this document at ``loc`` (a path into the frontmatter)."""
+        return DocumentError(
+            reason,
+            path=self.path,
+            line=self.line_of(loc) if loc else None,
+            field=field if field is not None else (format_loc(loc) or None),
+        )
+
+
+def format_loc(loc: Loc) -> str:
+    """``("aliases", 1, "cite", 0, "quote")`` -> ``aliases[1].cite[0].quote``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _decode(path: str, data: bytes) -> str:
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(
+            f"document is {len(data)} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes", path=path
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DocumentError(
+            f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} cannot be decoded",
+            path=path,
+            line=line,
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _check_budget(path: str, first_line: int, root: yaml.Node) -> None:
+    """Refuse alias bombs and deep nesting before anything is constructed."""
+    seen = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > _MAX_NODES:
+            raise DocumentError(
+                f"frontmatter expands to more than {_MAX_NODES} values (YAML alias expansion?)",
+                path=path,
+                line=first_line + node.start_mark.line,
+            )
+        if depth > _MAX_DEPTH:
+            raise DocumentError(
+                f"frontmatter is nested deeper than {_MAX_DEPTH} levels",
+                path=path,
+                line=first_line + node.start_mark.line,
+            )
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+
+
+def parse_document(path: str, data: bytes) -> ParsedDocument:
+    """Parse one document; raise :class:`DocumentError` naming ``path`` and the line."""
+    text = _decode(path, data)
+    if not text.strip():
+        raise DocumentError("document is empty", path=path)
+    opening = _DELIMITER.match(text)
+    if opening is None:
+        raise DocumentError(
+            "no YAML frontmatter: the document must start with a '---' line", path=path, line=1
+        )
+    closing = _DELIMITER.search(text, opening.end())
+    if closing is None:
+        raise DocumentError("frontmatter is not closed by a '---' line", path=path, line=1)
+    block = text[opening.end() + 1 : closing.start()]
+    first_line = 2
+    try:
+        node = yaml.compose(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise DocumentError(
+            f"malformed YAML: {exc.problem or exc.context}",
+            path=path,
+            line=None if mark is None else first_line + mark.line,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"malformed YAML: {exc}", path=path) from None
+    meta: Any = {}
+    if node is not None:
+        _check_budget(path, first_line, node)
+        try:
+            meta = yaml.constructor.SafeConstructor().construct_document(node)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            raise DocumentError(
+                f"YAML value not allowed: {exc.problem or exc.context}",
+                path=path,
+                line=None if mark is None else first_line + mark.line,
+            ) from None
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            raise DocumentError(f"YAML value not allowed: {exc}", path=path) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise DocumentError(
+            f"frontmatter must be a mapping of fields, not a {type(meta).__name__}",
+            path=path,
+            line=first_line,
+        )
+    for key in meta:
+        if not isinstance(key, str):
+            raise DocumentError(f"field name {key!r} is not text", path=path, line=first_line)
+    body = text[closing.end() :].strip()
+    return ParsedDocument(path=path, meta=meta, body=body, node=node, first_line=first_line)

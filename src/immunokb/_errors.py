@@ -1,0 +1,86 @@
+"""The exceptions immunokb raises on purpose.
+
+Every error the library raises deliberately derives from :class:`ImmunoKBError`::
+
+    ImmunoKBError
+    ├── DocumentError          a bundled or user document is invalid (path, line, field)
+    └── NotFoundError          a lookup missed; also a KeyError; carries .suggestions
+
+Bad input never escapes as a raw PyYAML or pydantic exception: the loader wraps
+those into :class:`DocumentError`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DocumentError", "ImmunoKBError", "NotFoundError"]
+
+
+class ImmunoKBError(Exception):
+    """Base class of every error immunokb raises on purpose."""
+
+
+class DocumentError(ImmunoKBError):
+    """A document is invalid, so no knowledge base was built.
+
+    Attributes:
+        path: The document's path (a filesystem path or a package resource path).
+        line: The 1-based line in the document where the problem is, or ``None``.
+        field: The dotted field path the problem is in (``aliases[1].cite[0].quote``),
+            or ``None`` when it concerns the whole document.
+        reason: The bare description of the problem, without location.
+        problems: Every problem found in the same load, this one first. A load
+            collects all problems it can find before it raises.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        """Create a document error; the message is built from its parts."""
+        self.reason = reason
+        self.path = path
+        self.line = line
+        self.field = field
+        self.problems: tuple[DocumentError, ...] = (self,)
+        super().__init__(self.location + ": " + reason)
+
+    @property
+    def location(self) -> str:
+        """``path:line: field`` with the parts that are known."""
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return where if self.field is None else f"{where}: {self.field}"
+
+    def __str__(self) -> str:
+        """The message, with a count of further problems found in the same load."""
+        base = f"{self.location}: {self.reason}"
+        more = len(self.problems) - 1
+        if more > 0:
+            base += f" (and {more} more problem{'s' if more > 1 else ''}; see .problems)"
+        return base
+
+
+class NotFoundError(ImmunoKBError, KeyError):
+    """A lookup found nothing.
+
+    Attributes:
+        query: The text that was looked up.
+        suggestions: The closest known names, best first (may be empty).
+    """
+
+    def __init__(self, query: str, suggestions: tuple[str, ...] = (), *, what: str = "entry") -> None:
+        """Create a lookup miss for ``query`` with optional suggestions."""
+        self.query = query
+        self.suggestions = suggestions
+        self.what = what
+        super().__init__(query)
+
+    def __str__(self) -> str:
+        """A readable message naming the query and the suggestions."""
+        msg = f"no {self.what} matches {self.query!r}"
+        if self.suggestions:
+            msg += "; did you mean: " + ", ".join(self.suggestions) + "?"
+        return msg

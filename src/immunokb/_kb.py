@@ -1,0 +1,396 @@
+"""The immutable KnowledgeBase and its queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, NoReturn, TypeVar
+
+from ._errors import NotFoundError
+from ._models import (
+    AnyEntity,
+    CancerType,
+    Conflict,
+    Entity,
+    Hit,
+    SideEffect,
+    SideEffectLink,
+    Source,
+    StatementField,
+    Therapy,
+    Vaccine,
+)
+from ._normalize import normalize
+
+__all__ = ["KnowledgeBase"]
+
+_E = TypeVar("_E", bound=Entity)
+_MAX_SUGGESTIONS = 5
+_SNIPPET = 200
+
+
+@dataclass(frozen=True)
+class _Passage:
+    source_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _Document:
+    """One searchable unit: an entity (names + summary) or a source passage."""
+
+    entity: AnyEntity | None
+    passage: _Passage | None
+    name_tokens: frozenset[str]
+    names: frozenset[str]
+    tokens: Counter[str]
+    length: int
+
+
+class _SearchIndex:
+    def __init__(self, entities: tuple[AnyEntity, ...], sources: tuple[Source, ...]) -> None:
+        docs: list[_Document] = []
+        for entity in entities:
+            labels = [entity.name, *entity.aliases]
+            names = frozenset(normalize(label) for label in labels)
+            name_tokens = frozenset(t for n in names for t in n.split())
+            tokens = Counter(normalize(entity.summary).split())
+            for label in labels:
+                tokens.update(normalize(label).split())
+            docs.append(_Document(entity, None, name_tokens, names, tokens, sum(tokens.values())))
+        for source in sources:
+            for passage in _passages(source):
+                tokens = Counter(normalize(passage.text).split())
+                if tokens:
+                    docs.append(
+                        _Document(None, passage, frozenset(), frozenset(), tokens, sum(tokens.values()))
+                    )
+        self.docs = tuple(docs)
+        frequency: Counter[str] = Counter()
+        for doc in docs:
+            frequency.update(doc.tokens.keys())
+        total = max(len(docs), 1)
+        self.idf = {t: math.log(1 + (total - n + 0.5) / (n + 0.5)) for t, n in frequency.items()}
+        self.average = sum(d.length for d in docs) / total if docs else 1.0
+
+    def score(self, doc: _Document, terms: list[str], phrase: str) -> float:
+        k1, b = 1.2, 0.75
+        score = 0.0
+        for term in terms:
+            count = doc.tokens.get(term, 0)
+            if count:
+                norm = count * (k1 + 1) / (count + k1 * (1 - b + b * doc.length / self.average))
+                score += self.idf.get(term, 0.0) * norm
+        if doc.entity is not None and score:
+            if phrase in doc.names:
+                score += 10.0
+            score += 2.0 * sum(1 for term in terms if term in doc.name_tokens)
+        return score
+
+
+def _passages(source: Source) -> Iterator[_Passage]:
+    for match in re.finditer(r"[^\n](?:.|\n(?!\s*\n))*", source.text):
+        text = match.group(0).strip()
+        if text and not re.fullmatch(r"[#*\-\s|]*", text):
+            yield _Passage(source.id, match.start(), match.end(), text)
+
+
+def _snippet(text: str, terms: set[str]) -> str:
+    words = text.split()
+    hits = [i for i, w in enumerate(words) if normalize(w) and set(normalize(w).split()) & terms]
+    first = hits[0] if hits else 0
+    start = max(first - 8, 0)
+    out: list[str] = []
+    length = 0
+    for index in range(start, len(words)):
+        word = words[index]
+        if length + len(word) > _SNIPPET:
+            out.append("…")
+            break
+        marked = f"**{word}**" if index in hits else word
+        out.append(marked)
+        length += len(word) + 1
+    return ("… " if start else "") + " ".join(out)
+
+
+class KnowledgeBase:
+    """An immutable, validated knowledge base of cancer immunotherapy.
+
+    Build one with :func:`immunokb.load`. Collections are tuples sorted by id. Every
+    lookup accepts an id, a name or an alias, insensitive to case, hyphens versus
+    spaces, punctuation, accents and the marks ®/™.
+    """
+
+    __slots__ = (
+        "_by_id",
+        "_entities",
+        "_lock",
+        "_names",
+        "_narrower",
+        "_search",
+        "_sources",
+    )
+
+    def __init__(self, *, sources: tuple[Source, ...], entities: tuple[AnyEntity, ...]) -> None:
+        """Wrap already validated sources and entities (use :func:`immunokb.load`)."""
+        ordered = tuple(sorted(entities, key=lambda e: e.id))
+        names: dict[str, str] = {}
+        for entity in ordered:
+            for label in (entity.id, entity.name, *entity.aliases):
+                names.setdefault(normalize(label), entity.id)
+        narrower: dict[str, list[str]] = {}
+        for entity in ordered:
+            for parent in entity.broader:
+                narrower.setdefault(parent, []).append(entity.id)
+        setter = object.__setattr__
+        setter(self, "_sources", MappingProxyType({s.id: s for s in sorted(sources, key=lambda s: s.id)}))
+        setter(self, "_entities", ordered)
+        setter(self, "_by_id", MappingProxyType({e.id: e for e in ordered}))
+        setter(self, "_names", MappingProxyType(names))
+        setter(self, "_narrower", MappingProxyType({k: tuple(v) for k, v in narrower.items()}))
+        setter(self, "_search", None)
+        setter(self, "_lock", threading.Lock())
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        """Refuse: a KnowledgeBase is immutable."""
+        raise AttributeError(f"KnowledgeBase is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        """Refuse: a KnowledgeBase is immutable."""
+        raise AttributeError(f"KnowledgeBase is immutable; cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        """A one-line summary of what the knowledge base holds."""
+        return (
+            f"<KnowledgeBase: {len(self._sources)} sources, {len(self.therapies)} therapies "
+            f"({len(self.vaccines)} vaccines), {len(self.side_effects)} side effects, "
+            f"{len(self.cancer_types)} cancer types>"
+        )
+
+    # ------------------------------------------------------------------ collections
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """Every source document, sorted by id."""
+        return tuple(self._sources.values())
+
+    @property
+    def entities(self) -> tuple[AnyEntity, ...]:
+        """Every entity of every kind, sorted by id."""
+        return self._entities
+
+    @property
+    def therapies(self) -> tuple[Therapy, ...]:
+        """Every therapy, vaccines included, sorted by id."""
+        return tuple(e for e in self._entities if isinstance(e, Therapy))
+
+    @property
+    def vaccines(self) -> tuple[Vaccine, ...]:
+        """Every vaccine, sorted by id."""
+        return tuple(e for e in self._entities if isinstance(e, Vaccine))
+
+    @property
+    def side_effects(self) -> tuple[SideEffect, ...]:
+        """Every side effect, sorted by id."""
+        return tuple(e for e in self._entities if isinstance(e, SideEffect))
+
+    @property
+    def cancer_types(self) -> tuple[CancerType, ...]:
+        """Every cancer type, sorted by id."""
+        return tuple(e for e in self._entities if isinstance(e, CancerType))
+
+    # ------------------------------------------------------------------ lookup
+
+    def get(self, text: str) -> AnyEntity:
+        """The entity whose id, name or alias matches ``text``.
+
+        Raises:
+            NotFoundError: nothing matches; ``.suggestions`` lists the closest names.
+        """
+        key = normalize(text)
+        entity_id = self._names.get(key)
+        if entity_id is None:
+            raise NotFoundError(text, self._suggest(key, self._entities))
+        return self._by_id[entity_id]
+
+    def source(self, source_id: str) -> Source:
+        """The source with this id.
+
+        Raises:
+            NotFoundError: no source has this id; ``.suggestions`` lists close ids.
+        """
+        found = self._sources.get(source_id)
+        if found is None:
+            close = difflib.get_close_matches(source_id, list(self._sources), n=_MAX_SUGGESTIONS)
+            raise NotFoundError(source_id, tuple(close), what="source")
+        return found
+
+    def _typed(self, text: str, kind: type[_E], what: str) -> _E:
+        entity = self.get(text)
+        if not isinstance(entity, kind):
+            candidates = [e for e in self._entities if isinstance(e, kind)]
+            raise NotFoundError(text, self._suggest(normalize(text), candidates), what=what)
+        return entity
+
+    def _suggest(self, key: str, candidates: tuple[AnyEntity, ...] | list[Any]) -> tuple[str, ...]:
+        if not key:
+            return ()
+        scored: list[tuple[float, str]] = []
+        for entity in candidates:
+            best = 0.0
+            for label in (entity.name, *entity.aliases):
+                norm = normalize(label)
+                ratio = difflib.SequenceMatcher(None, key, norm).ratio()
+                if key in norm or norm in key:
+                    ratio = max(ratio, 0.8)
+                best = max(best, ratio)
+            if best >= 0.6:
+                scored.append((-best, entity.name))
+        return tuple(name for _, name in sorted(scored)[:_MAX_SUGGESTIONS])
+
+    def narrower(self, text: str, *, transitive: bool = False) -> tuple[AnyEntity, ...]:
+        """Entities whose broader links point at this one (all levels if ``transitive``)."""
+        root = self.get(text).id
+        out: list[str] = []
+        queue = [root]
+        while queue:
+            current = queue.pop(0)
+            for child in self._narrower.get(current, ()):
+                if child not in out:
+                    out.append(child)
+                    if transitive:
+                        queue.append(child)
+        return tuple(self._by_id[i] for i in out)
+
+    def ancestors(self, text: str) -> tuple[AnyEntity, ...]:
+        """Every broader entity, nearest first (breadth-first over broader links)."""
+        start = self.get(text)
+        seen: list[str] = []
+        queue = list(start.broader)
+        while queue:
+            current = queue.pop(0)
+            if current not in seen and current in self._by_id:
+                seen.append(current)
+                queue.extend(self._by_id[current].broader)
+        return tuple(self._by_id[i] for i in seen)
+
+    # ------------------------------------------------------------------ questions
+
+    def side_effects_of(self, therapy: str) -> list[SideEffectLink]:
+        """Side effects of a therapy, its own first, then those inherited from broader classes.
+
+        A side effect stated for a class applies to its narrower members: inherited
+        links carry ``.via``, the id of the class they come from (nearest class first).
+        """
+        found = self._typed(therapy, Therapy, "therapy")
+        links: list[SideEffectLink] = []
+        for origin in (found, *self.ancestors(found.id)):
+            if not isinstance(origin, Therapy):
+                continue
+            for relation in sorted(origin.side_effects, key=lambda r: r.side_effect_id):
+                effect = self._by_id[relation.side_effect_id]
+                assert isinstance(effect, SideEffect)  # noqa: S101 - guaranteed by the build
+                links.append(
+                    SideEffectLink(
+                        therapy_id=found.id,
+                        side_effect=effect,
+                        citations=relation.citations,
+                        curated=relation.curated,
+                        via=None if origin is found else origin.id,
+                    )
+                )
+        return links
+
+    def therapies_for(self, cancer_type: str) -> list[Therapy]:
+        """Therapies used for or tested in a cancer type or any of its narrower types."""
+        found = self._typed(cancer_type, CancerType, "cancer type")
+        wanted = {found.id} | {e.id for e in self.narrower(found.id, transitive=True)}
+        return [
+            t for t in self.therapies if any(i.cancer_type_id in wanted for i in t.indications)
+        ]
+
+    def conflicts(self) -> list[Conflict]:
+        """Fields on which sources make different claims about the same entity.
+
+        Today this covers status: two statements about one entity's status with
+        different values are a conflict, whatever the sources' tiers.
+        """
+        out = []
+        for entity in self._entities:
+            claims = entity.statements_for(StatementField.STATUS)
+            if len({c.value for c in claims}) > 1:
+                out.append(Conflict(entity_id=entity.id, field=StatementField.STATUS, claims=claims))
+        return out
+
+    def stale_sources(self, *, on: dt.date | None = None) -> list[Source]:
+        """Sources overdue for review on the given day (default: today); see Source.is_stale."""
+        return [s for s in self._sources.values() if s.is_stale(on=on)]
+
+    def search(self, text: str, *, limit: int = 10) -> list[Hit]:
+        """Entities and source passages that match ``text``, best first.
+
+        Ranking is BM25 over entity names, aliases and summaries and over source
+        paragraphs, with an exact name or alias match and name words lifted above
+        body matches. Ties break by entity id, then source id and offset.
+        """
+        if limit < 1:
+            return []
+        terms = normalize(text).split()
+        if not terms:
+            return []
+        index = self._search_index()
+        phrase = " ".join(terms)
+        wanted = set(terms)
+        scored = []
+        for doc in index.docs:
+            score = index.score(doc, terms, phrase)
+            if score > 0:
+                tie = (
+                    (0, doc.entity.id, 0)
+                    if doc.entity is not None
+                    else (1, doc.passage.source_id if doc.passage else "", doc.passage.start if doc.passage else 0)
+                )
+                scored.append((-score, tie, doc))
+        scored.sort(key=lambda item: (item[0], item[1]))
+        hits = []
+        for negative, _, doc in scored[:limit]:
+            if doc.entity is not None:
+                citation = doc.entity.citations[0]
+                body = doc.entity.summary or doc.entity.name
+                hits.append(
+                    Hit(
+                        entity=doc.entity,
+                        source_id=citation.source_id,
+                        score=round(-negative, 6),
+                        snippet=_snippet(body, wanted),
+                    )
+                )
+            elif doc.passage is not None:
+                hits.append(
+                    Hit(
+                        entity=None,
+                        source_id=doc.passage.source_id,
+                        score=round(-negative, 6),
+                        snippet=_snippet(doc.passage.text, wanted),
+                    )
+                )
+        return hits
+
+    def _search_index(self) -> _SearchIndex:
+        index: _SearchIndex | None = self._search
+        if index is None:
+            with self._lock:
+                index = self._search
+                if index is None:
+                    index = _SearchIndex(self._entities, self.sources)
+                    object.__setattr__(self, "_search", index)
+        return index

@@ -1,0 +1,558 @@
+"""The typed, frozen models of the knowledge base and their vocabularies.
+
+Every model is a frozen pydantic v2 model with a closed schema (``extra="forbid"``)
+and a description on every field. Collections are tuples. Vocabularies are ``str``
+enums with lower-case values, so they compare equal to their plain string values.
+
+Provenance is part of the data: every statement an entity makes (its name, each
+alias, each broader link, its status, routes, platform and purpose) is a
+:class:`Statement`, and every relation (:class:`Indication`,
+:class:`SideEffectRelation`) carries its own evidence. Evidence is either one or
+more verified :class:`Citation` objects, or an explicit curator's mark
+(``curated``, a one-line rationale) and never both, so a curated statement is
+never presented as quoted.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "DEFAULT_REVIEW_MONTHS",
+    "REVIEW_MONTHS",
+    "Audience",
+    "CancerType",
+    "Citation",
+    "Conflict",
+    "DatePrecision",
+    "DocumentStatus",
+    "Entity",
+    "Hit",
+    "Indication",
+    "License",
+    "ReviewFrequency",
+    "Route",
+    "SideEffect",
+    "SideEffectLink",
+    "SideEffectRelation",
+    "Source",
+    "Statement",
+    "StatementField",
+    "Status",
+    "Therapy",
+    "Vaccine",
+    "VaccinePlatform",
+    "VaccinePurpose",
+]
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120),
+]
+"""A stable identifier: lower-case ASCII letters and digits joined by single hyphens."""
+
+Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+"""A string with at least one non-whitespace character."""
+
+
+# --------------------------------------------------------------------------- vocabularies
+
+
+class Status(str, Enum):
+    """Development or regulatory status of a therapy, or of one of its indications."""
+
+    APPROVED = "approved"
+    INVESTIGATIONAL = "investigational"
+    DISCONTINUED = "discontinued"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class Route(str, Enum):
+    """Route of administration."""
+
+    INTRAVENOUS = "intravenous"
+    ORAL = "oral"
+    TOPICAL = "topical"
+    INTRAVESICAL = "intravesical"
+    INTRATUMORAL = "intratumoral"
+    SUBCUTANEOUS = "subcutaneous"
+    INTRADERMAL = "intradermal"
+    INTRAMUSCULAR = "intramuscular"
+
+
+class License(str, Enum):
+    """Licence of a source document, in the house corpus convention's spelling."""
+
+    PUBLIC_DOMAIN = "public_domain"
+    CC0 = "cc0"
+    CC_BY = "cc_by"
+    CC_BY_SA = "cc_by_sa"
+    CC_BY_NC = "cc_by_nc"
+    CC_BY_NC_SA = "cc_by_nc_sa"
+    CC_BY_ND = "cc_by_nd"
+    CC_BY_NC_ND = "cc_by_nc_nd"
+    OPEN_ACCESS = "open_access"
+    PROPRIETARY = "proprietary"
+    UNKNOWN = "unknown"
+
+
+class Audience(str, Enum):
+    """Audience level a source document is written for."""
+
+    PATIENT = "patient"
+    GENERAL = "general"
+    TECHNICAL = "technical"
+    PROFESSIONAL = "professional"
+    UNKNOWN = "unknown"
+
+
+class ReviewFrequency(str, Enum):
+    """How often a source document is meant to be reviewed."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+    AS_NEEDED = "as_needed"
+
+
+class DocumentStatus(str, Enum):
+    """Editorial status of a source document in its corpus."""
+
+    ACTIVE = "active"
+    DRAFT = "draft"
+    ARCHIVED = "archived"
+    DEPRECATED = "deprecated"
+
+
+class DatePrecision(str, Enum):
+    """How much of a date the document actually states."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class VaccinePurpose(str, Enum):
+    """Whether a vaccine treats an existing cancer or prevents disease."""
+
+    TREATMENT = "treatment"
+    PREVENTION = "prevention"
+
+
+class VaccinePlatform(str, Enum):
+    """How a vaccine is made."""
+
+    TUMOR_CELL = "tumor_cell"
+    TUMOR_ANTIGEN = "tumor_antigen"
+    DENDRITIC_CELL = "dendritic_cell"
+    PEPTIDE = "peptide"
+    MRNA = "mrna"
+    MRNA_DENDRITIC_CELL = "mrna_dendritic_cell"
+    OTHER = "other"
+
+
+class StatementField(str, Enum):
+    """The entity field a :class:`Statement` gives evidence for."""
+
+    NAME = "name"
+    ALIAS = "alias"
+    BROADER = "broader"
+    STATUS = "status"
+    ROUTE = "route"
+    PLATFORM = "platform"
+    PURPOSE = "purpose"
+
+
+REVIEW_MONTHS: dict[ReviewFrequency, int] = {
+    ReviewFrequency.MONTHLY: 1,
+    ReviewFrequency.QUARTERLY: 3,
+    ReviewFrequency.ANNUAL: 12,
+}
+"""Months between reviews for each frequency that names a period."""
+
+DEFAULT_REVIEW_MONTHS = 12
+"""Months after which a source is stale when it names no period (no frequency, or ``as_needed``)."""
+
+
+# --------------------------------------------------------------------------- base
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class Citation(_Frozen):
+    """A verbatim quote from a source document's body, with its verified location.
+
+    ``Source.text[start:end]`` is the quote as it stands in the source; it equals
+    :attr:`quote` once whitespace runs and typographic quote marks are normalised.
+    A quote taken from a list item may carry the list's lead-in sentence, located
+    the same way, so that the item is read in the context that makes it a claim.
+    """
+
+    source_id: Slug = Field(description="Id of the Source the quote is taken from.")
+    quote: Text = Field(description="The quoted words, verbatim from the source's body.")
+    start: int = Field(ge=0, description="Offset of the quote's first character in Source.text.")
+    end: int = Field(ge=1, description="Offset just past the quote's last character in Source.text.")
+    lead_in: Text | None = Field(
+        default=None,
+        description="For a list item: the verbatim sentence that introduces the list, or null.",
+    )
+    lead_in_start: int | None = Field(
+        default=None, ge=0, description="Offset of the lead-in in Source.text, or null."
+    )
+    lead_in_end: int | None = Field(
+        default=None, ge=1, description="Offset just past the lead-in in Source.text, or null."
+    )
+
+    @model_validator(mode="after")
+    def _check_offsets(self) -> Citation:
+        if self.end <= self.start:
+            raise ValueError("end must be greater than start")
+        trio = (self.lead_in, self.lead_in_start, self.lead_in_end)
+        if any(v is None for v in trio) and any(v is not None for v in trio):
+            raise ValueError("lead_in, lead_in_start and lead_in_end are set together or not at all")
+        if self.lead_in_start is not None and self.lead_in_end is not None:
+            if self.lead_in_end <= self.lead_in_start:
+                raise ValueError("lead_in_end must be greater than lead_in_start")
+            if self.lead_in_end > self.start:
+                raise ValueError("the lead-in must come before the quote")
+        return self
+
+
+class _Evidenced(_Frozen):
+    citations: tuple[Citation, ...] = Field(
+        default=(),
+        description="Verified quotes that support this statement; empty only when curated.",
+    )
+    curated: Text | None = Field(
+        default=None,
+        description=(
+            "Set when a curator added this statement without a quote: the one-line rationale. "
+            "A curated statement has no citations and is never presented as quoted."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _check_evidence(self) -> _Evidenced:
+        if self.curated is None and not self.citations:
+            raise ValueError("a statement needs at least one citation or a curated rationale")
+        if self.curated is not None and self.citations:
+            raise ValueError("a curated statement carries no citations (it is not quoted)")
+        return self
+
+    @property
+    def is_curated(self) -> bool:
+        """True when the statement is a curator's addition rather than a quote."""
+        return self.curated is not None
+
+
+class Statement(_Evidenced):
+    """One claim an entity makes about one of its fields, with its evidence."""
+
+    field: StatementField = Field(description="The entity field the claim is about.")
+    value: Text = Field(description="The claimed value (an alias, an id, an enum value...).")
+
+
+class Indication(_Evidenced):
+    """A cancer type a therapy is used for or tested in."""
+
+    cancer_type_id: Slug = Field(description="Id of the CancerType.")
+    status: Status = Field(description="Status of the therapy for this cancer type.")
+
+
+class SideEffectRelation(_Evidenced):
+    """A side effect a source attributes to a therapy (as stored on the therapy)."""
+
+    side_effect_id: Slug = Field(description="Id of the SideEffect.")
+
+
+# --------------------------------------------------------------------------- entities
+
+
+class Entity(_Frozen):
+    """Fields shared by therapies, vaccines, side effects and cancer types."""
+
+    id: Slug = Field(description="Stable identifier, unique across all entities.")
+    name: Text = Field(description="Preferred name.")
+    aliases: tuple[Text, ...] = Field(
+        default=(), description="Other names; each has a Statement with its evidence."
+    )
+    summary: str = Field(
+        description="Curator's prose summary of the passages quoted in `citations`."
+    )
+    citations: tuple[Citation, ...] = Field(
+        min_length=1, description="Verified quotes that define the entity and support its summary."
+    )
+    broader: tuple[Slug, ...] = Field(
+        default=(), description="Ids of the direct broader entities of the same kind."
+    )
+    statements: tuple[Statement, ...] = Field(
+        description="Evidence for each field value: name, aliases, broader links and more."
+    )
+
+    def _stated_values(self) -> set[tuple[StatementField, str]]:
+        values = {(StatementField.NAME, self.name)}
+        values.update((StatementField.ALIAS, a) for a in self.aliases)
+        values.update((StatementField.BROADER, b) for b in self.broader)
+        return values
+
+    def _optional_claims(self) -> set[StatementField]:
+        """Fields whose statements may name values other than the entity's own (rival claims)."""
+        return set()
+
+    @model_validator(mode="after")
+    def _check_statements(self) -> Entity:
+        if len(set(self.aliases)) != len(self.aliases):
+            raise ValueError("aliases contain a duplicate")
+        if self.id in self.broader:
+            raise ValueError("an entity cannot be broader than itself")
+        expected = self._stated_values()
+        present = {(s.field, s.value) for s in self.statements}
+        missing = expected - present
+        if missing:
+            field, value = sorted(missing)[0]
+            raise ValueError(f"no statement gives evidence for {field.value} {value!r}")
+        rivals = self._optional_claims()
+        stray = {(f, v) for f, v in present - expected if f not in rivals}
+        if stray:
+            field, value = sorted(stray)[0]
+            raise ValueError(f"statement for {field.value} {value!r} does not match the entity")
+        return self
+
+    def statements_for(self, field: StatementField | str, value: str | None = None) -> tuple[Statement, ...]:
+        """The statements about ``field`` (and, if given, that exact ``value``)."""
+        f = StatementField(field)
+        return tuple(
+            s for s in self.statements if s.field is f and (value is None or s.value == value)
+        )
+
+
+class Therapy(Entity):
+    """A cancer immunotherapy: a class of treatment or a named product."""
+
+    kind: Literal["therapy", "vaccine"] = Field(
+        default="therapy", description="Entity kind tag: 'therapy' (or 'vaccine' on a Vaccine)."
+    )
+    status: Status = Field(
+        default=Status.UNKNOWN,
+        description="Development status, as the best-tier source states it; 'unknown' if unstated.",
+    )
+    routes: tuple[Route, ...] = Field(default=(), description="Routes of administration stated.")
+    indications: tuple[Indication, ...] = Field(
+        default=(), description="Cancer types it is used for or tested in, each with evidence."
+    )
+    side_effects: tuple[SideEffectRelation, ...] = Field(
+        default=(), description="Side effects sources attribute directly to this therapy."
+    )
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> Therapy:
+        if type(self) is Therapy and self.kind != "therapy":
+            raise ValueError("a Therapy has kind 'therapy'; use Vaccine for vaccines")
+        if len({r for r in self.routes}) != len(self.routes):
+            raise ValueError("routes contain a duplicate")
+        return self
+
+    def _stated_values(self) -> set[tuple[StatementField, str]]:
+        values = super()._stated_values()
+        if self.status is not Status.UNKNOWN:
+            values.add((StatementField.STATUS, self.status.value))
+        values.update((StatementField.ROUTE, r.value) for r in self.routes)
+        return values
+
+    def _optional_claims(self) -> set[StatementField]:
+        return {StatementField.STATUS}
+
+
+class Vaccine(Therapy):
+    """A cancer vaccine (a kind of therapy), for treatment or for prevention."""
+
+    kind: Literal["vaccine"] = Field(default="vaccine", description="Entity kind tag: 'vaccine'.")
+    platform: VaccinePlatform | None = Field(
+        default=None, description="How the vaccine is made, or null if unstated."
+    )
+    purpose: VaccinePurpose = Field(description="Treatment of existing cancer, or prevention.")
+
+    def _stated_values(self) -> set[tuple[StatementField, str]]:
+        values = super()._stated_values()
+        if self.platform is not None:
+            values.add((StatementField.PLATFORM, self.platform.value))
+        values.add((StatementField.PURPOSE, self.purpose.value))
+        return values
+
+
+class SideEffect(Entity):
+    """An adverse effect attributed to a therapy; symptoms of a syndrome are narrower than it."""
+
+    kind: Literal["side_effect"] = Field(
+        default="side_effect", description="Entity kind tag: 'side_effect'."
+    )
+
+
+class CancerType(Entity):
+    """A type of cancer; a subtype is narrower than its type."""
+
+    kind: Literal["cancer_type"] = Field(
+        default="cancer_type", description="Entity kind tag: 'cancer_type'."
+    )
+
+
+AnyEntity = Vaccine | Therapy | SideEffect | CancerType
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class Source(_Frozen):
+    """A source document: its metadata (house frontmatter) and its bundled body."""
+
+    id: Slug = Field(description="Stable identifier: the document's file name without extension.")
+    title: Text = Field(description="Title of the document.")
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$")] | None = Field(
+        default=None, description="Address of the original, if the document states one."
+    )
+    publisher: Text | None = Field(
+        default=None, description="Who publishes it (house field `source`), if stated."
+    )
+    source_type: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}_[a-z0-9_]+$")] | None = Field(
+        default=None,
+        description="Source tier `NN_name` (house field `sourceType`); lower NN is more authoritative.",
+    )
+    citation: Text | None = Field(default=None, description="Short citation string, if given.")
+    license: License = Field(
+        default=License.UNKNOWN, description="Licence of the document; 'unknown' if not stated."
+    )
+    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = (
+        Field(default=None, description="BCP 47 language tag of the body, e.g. 'en'.")
+    )
+    audience: Audience = Field(
+        default=Audience.UNKNOWN, description="Audience level (house field `audienceLevel`)."
+    )
+    cancer_types: tuple[Text, ...] = Field(
+        default=(),
+        description="The document's own cancer-type tags (house `cancerTypes`); not CancerType ids.",
+    )
+    tags: tuple[Text, ...] = Field(default=(), description="The document's own topic tags.")
+    last_reviewed: dt.date | None = Field(
+        default=None,
+        description=(
+            "Date of the last review, if stated. With month or year precision this is the first "
+            "day of that month or year; see `last_reviewed_precision`."
+        ),
+    )
+    last_reviewed_precision: DatePrecision | None = Field(
+        default=None, description="How much of `last_reviewed` the document states; null if no date."
+    )
+    review_frequency: ReviewFrequency | None = Field(
+        default=None, description="Intended review frequency, if stated."
+    )
+    status: DocumentStatus | None = Field(
+        default=None, description="Editorial status in its corpus, if stated."
+    )
+    version: Text | None = Field(default=None, description="Document version in its corpus.")
+    notes: str | None = Field(
+        default=None,
+        repr=False,
+        description="Curator's notes: where values come from, what was removed.",
+    )
+    text: str = Field(
+        repr=False, description="The document body (Markdown) that citations point into."
+    )
+    path: str = Field(description="Where the document was loaded from.")
+
+    @model_validator(mode="after")
+    def _check_precision(self) -> Source:
+        if (self.last_reviewed is None) != (self.last_reviewed_precision is None):
+            raise ValueError("last_reviewed and last_reviewed_precision are set together")
+        return self
+
+    @property
+    def tier(self) -> int | None:
+        """The numeric tier from ``source_type`` (``02_nci_core`` -> 2), or None."""
+        return None if self.source_type is None else int(self.source_type[:2])
+
+    @property
+    def last_reviewed_display(self) -> str | None:
+        """The review date as precisely as the document states it (``2021-09``)."""
+        if self.last_reviewed is None:
+            return None
+        iso = self.last_reviewed.isoformat()
+        return {DatePrecision.DAY: iso, DatePrecision.MONTH: iso[:7], DatePrecision.YEAR: iso[:4]}[
+            self.last_reviewed_precision or DatePrecision.DAY
+        ]
+
+    @property
+    def review_due(self) -> dt.date | None:
+        """The last day the source counts as current, or None if it states no review date.
+
+        The period is the review frequency's (monthly 1, quarterly 3, annual 12 months),
+        or :data:`DEFAULT_REVIEW_MONTHS` when the source names none (no frequency or
+        ``as_needed``). A review date stated only to the month or year counts from the
+        first day of that month or year: the earliest day it can be, so a source is
+        never reported current for longer than it may be.
+        """
+        if self.last_reviewed is None:
+            return None
+        months = DEFAULT_REVIEW_MONTHS
+        if self.review_frequency is not None:
+            months = REVIEW_MONTHS.get(self.review_frequency, DEFAULT_REVIEW_MONTHS)
+        return _add_months(self.last_reviewed, months)
+
+    def is_stale(self, *, on: dt.date | None = None) -> bool:
+        """Whether the source is overdue for review on the given day (default: today).
+
+        A source with no review date is always stale: nothing shows it is current.
+        """
+        due = self.review_due
+        day = dt.date.today() if on is None else on
+        return due is None or day > due
+
+
+# --------------------------------------------------------------------------- query results
+
+
+class SideEffectLink(_Evidenced):
+    """A side effect of a therapy, as returned by ``KnowledgeBase.side_effects_of``."""
+
+    therapy_id: Slug = Field(description="Id of the therapy the side effect was asked for.")
+    side_effect: SideEffect = Field(description="The side effect.")
+    via: Slug | None = Field(
+        default=None,
+        description="Id of the broader therapy the link is inherited from, or null if direct.",
+    )
+
+
+class Conflict(_Frozen):
+    """Sources that make different claims about the same field of the same entity."""
+
+    entity_id: Slug = Field(description="Id of the entity the claims are about.")
+    field: StatementField = Field(description="The field the claims disagree on.")
+    claims: tuple[Statement, ...] = Field(
+        min_length=2, description="The competing statements, each with its citations."
+    )
+
+
+class Hit(_Frozen):
+    """One search result: an entity or a source passage, with a snippet."""
+
+    entity: AnyEntity | None = Field(
+        default=None, description="The matching entity, or null when the hit is a passage."
+    )
+    source_id: Slug | None = Field(
+        default=None, description="Id of the source the snippet comes from, if any."
+    )
+    score: float = Field(description="Relevance; higher is better.")
+    snippet: str = Field(description="Text around the match.")

@@ -1,0 +1,94 @@
+"""Quote verification: find a citation's quote in its source body and record offsets.
+
+A quote matches when it equals a stretch of the source body after both are
+normalised the same way: every run of whitespace becomes one space and typographic
+quote marks become their ASCII forms. Nothing else is normalised: case, dashes,
+punctuation and Markdown list markers must match as written.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+
+__all__ = ["SourceText", "normalize_quote"]
+
+_QUOTE_MARKS = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+    }
+)
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d+[.)])[ \t]+")
+
+
+def normalize_quote(text: str) -> str:
+    """Collapse whitespace runs to one space, map typographic quote marks to ASCII, strip."""
+    return " ".join(text.translate(_QUOTE_MARKS).split())
+
+
+class SourceText:
+    """A source body prepared for quote look-ups (normalised once, mapped back to offsets)."""
+
+    __slots__ = ("_map", "_norm", "text")
+
+    def __init__(self, text: str) -> None:
+        """Normalise ``text`` and keep, for each normalised character, its original offset."""
+        self.text = text
+        chars: list[str] = []
+        offsets: list[int] = []
+        pending_space = False
+        for index, char in enumerate(text.translate(_QUOTE_MARKS)):
+            if char.isspace():
+                pending_space = bool(chars)
+                continue
+            if pending_space:
+                chars.append(" ")
+                offsets.append(index - 1)
+                pending_space = False
+            chars.append(char)
+            offsets.append(index)
+        self._norm = "".join(chars)
+        self._map = offsets
+
+    def find(self, quote: str, start: int = 0) -> tuple[int, int] | None:
+        """Offsets ``(start, end)`` in the original text of the first match at or after ``start``."""
+        needle = normalize_quote(quote)
+        if not needle:
+            return None
+        norm_start = bisect_left(self._map, start)
+        position = self._norm.find(needle, norm_start)
+        if position < 0:
+            return None
+        return self._map[position], self._map[position + len(needle) - 1] + 1
+
+    def find_list_item(self, lead_in: str, quote: str) -> tuple[tuple[int, int], tuple[int, int]] | str:
+        """Locate a lead-in and a quote inside the list that directly follows it.
+
+        Returns the two offset pairs, or a message saying what could not be found.
+        """
+        lead = self.find(lead_in)
+        if lead is None:
+            return "lead_in not found in the source text"
+        found = self.find(quote, lead[1])
+        if found is None:
+            return "quote not found after its lead_in"
+        between = self.text[lead[1] : found[0]]
+        lines = between.split("\n")
+        if lines[0].strip():
+            return "lead_in must end its line (the list starts on the next line)"
+        if len(lines) < 2 or not _LIST_ITEM.match(lines[-1]):
+            return "quote is not in a list item"
+        for line in lines[1:-1]:
+            if line.strip() and not _LIST_ITEM.match(line) and not line[:1].isspace():
+                return "quote is not in the list that directly follows its lead_in"
+        return lead, found
+
