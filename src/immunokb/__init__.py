@@ -6,8 +6,6 @@ bundled documents on first use.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._errors import DocumentError, ImmunoKBError, NotFoundError
 from ._kb import KnowledgeBase
 from ._load import load
@@ -74,7 +72,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> str:
     # The version is read from the installed metadata on first access, so that
     # importing the package reads no file.
     if name == "__version__":

@@ -15,9 +15,11 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterable, Sequence
+from enum import Enum
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from ._documents import Loc, ParsedDocument, format_loc, parse_document
 from ._errors import DocumentError
@@ -27,6 +29,7 @@ from ._models import (
     CancerType,
     Citation,
     DatePrecision,
+    Route,
     SideEffect,
     Source,
     Statement,
@@ -36,7 +39,6 @@ from ._models import (
     Vaccine,
     VaccinePlatform,
     VaccinePurpose,
-    Route,
 )
 from ._normalize import normalize
 from ._provenance import SourceText, normalize_quote
@@ -116,8 +118,12 @@ class _EntityDoc(_Doc):
 _ENTITY_FIELDS = frozenset(_EntityDoc.model_fields)
 _THERAPY_ONLY = frozenset({"status", "routes", "indications", "side_effects"})
 _VACCINE_ONLY = frozenset({"platform", "purpose"})
-_FAMILY = {"therapy": "therapy", "vaccine": "therapy", "side_effect": "side_effect",
-           "cancer_type": "cancer_type"}
+_FAMILY = {
+    "therapy": "therapy",
+    "vaccine": "therapy",
+    "side_effect": "side_effect",
+    "cancer_type": "cancer_type",
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -142,16 +148,19 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _describe(err: Any) -> str:
+def _describe(err: ErrorDetails) -> str:
     kind, value = err["type"], err.get("input")
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field"
     message = str(err["msg"])
-    if kind in {"string_type", "literal_error", "enum", "date_from_datetime_inexact"} or kind.endswith(
-        "_type"
-    ):
+    if kind in {
+        "string_type",
+        "literal_error",
+        "enum",
+        "date_from_datetime_inexact",
+    } or kind.endswith("_type"):
         if isinstance(value, bool):
             message += " (YAML read an unquoted yes/no/true/false as a boolean: quote the value)"
         elif isinstance(value, (dt.date, dt.datetime)):
@@ -361,15 +370,17 @@ class _EntityBuilder:
                 self.statement(doc, field, claim, (key, i)) for i, claim in enumerate(claims)
             ]
         singles = [
-            (StatementField.STATUS, "status", spec.status, Status),
-            (StatementField.PLATFORM, "platform", spec.platform, VaccinePlatform),
-            (StatementField.PURPOSE, "purpose", spec.purpose, VaccinePurpose),
+            (StatementField.STATUS, "status", spec.status),
+            (StatementField.PLATFORM, "platform", spec.platform),
+            (StatementField.PURPOSE, "purpose", spec.purpose),
         ]
-        vocabularies: dict[str, type[Status | VaccinePlatform | VaccinePurpose | Route]] = {
-            key: enum for _, key, _, enum in singles
+        vocabularies: dict[str, type[Enum]] = {
+            "status": Status,
+            "platform": VaccinePlatform,
+            "purpose": VaccinePurpose,
+            "routes": Route,
         }
-        vocabularies["routes"] = Route
-        for field, key, claim, _ in singles:
+        for field, key, claim in singles:
             if claim is not None:
                 statements.append(self.statement(doc, field, claim, (key,)))
         for key, enum in vocabularies.items():
@@ -393,7 +404,11 @@ class _EntityBuilder:
             relations["indications"].append(
                 None
                 if evidence is None
-                else {"cancer_type_id": indication.cancer_type, "status": indication.status, **evidence}
+                else {
+                    "cancer_type_id": indication.cancer_type,
+                    "status": indication.status,
+                    **evidence,
+                }
             )
         for index, effect in enumerate(spec.side_effects):
             evidence = self.evidence(doc, effect, ("side_effects", index))
@@ -428,14 +443,18 @@ class _EntityBuilder:
         return _validate(model, data, doc, self.problems)
 
 
-def _validate(model: type[_M], data: dict[str, Any], doc: ParsedDocument, problems: _Problems) -> _M | None:
+def _validate(
+    model: type[_M], data: dict[str, Any], doc: ParsedDocument, problems: _Problems
+) -> _M | None:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             loc: Loc = tuple(err["loc"])
             field = format_loc(loc) or None
-            problems.add(doc.error(str(err["msg"]).removeprefix("Value error, "), loc[:1], field=field))
+            problems.add(
+                doc.error(str(err["msg"]).removeprefix("Value error, "), loc[:1], field=field)
+            )
         return None
 
 
@@ -492,7 +511,9 @@ def _check_references(
     def target(doc: ParsedDocument, ref: str, family: str, loc: Loc) -> None:
         found = by_id.get(ref)
         if found is None:
-            problems.add(doc.error(f"dangling reference: no entity {ref!r}" + _did_you_mean(ref, by_id), loc))
+            problems.add(
+                doc.error(f"dangling reference: no entity {ref!r}" + _did_you_mean(ref, by_id), loc)
+            )
         elif _FAMILY[found[0].kind] != family:
             problems.add(doc.error(f"{ref!r} is a {found[0].kind}, not a {family}", loc))
 
@@ -501,9 +522,19 @@ def _check_references(
             target(doc, ref, _FAMILY[entity.kind], ("broader", index, "value"))
         if isinstance(entity, Therapy):
             for index, indication in enumerate(entity.indications):
-                target(doc, indication.cancer_type_id, "cancer_type", ("indications", index, "cancer_type"))
+                target(
+                    doc,
+                    indication.cancer_type_id,
+                    "cancer_type",
+                    ("indications", index, "cancer_type"),
+                )
             for index, relation in enumerate(entity.side_effects):
-                target(doc, relation.side_effect_id, "side_effect", ("side_effects", index, "side_effect"))
+                target(
+                    doc,
+                    relation.side_effect_id,
+                    "side_effect",
+                    ("side_effects", index, "side_effect"),
+                )
 
     # Broader links form a directed graph that must have no cycle.
     state: dict[str, int] = {}
@@ -526,7 +557,10 @@ def _check_references(
                     doc = by_id[node][1]
                     position = list(by_id[node][0].broader).index(nxt)
                     problems.add(
-                        doc.error("broader links form a cycle: " + " -> ".join(cycle), ("broader", position, "value"))
+                        doc.error(
+                            "broader links form a cycle: " + " -> ".join(cycle),
+                            ("broader", position, "value"),
+                        )
                     )
                 elif not state.get(nxt):
                     stack.append((nxt, 0))
@@ -545,7 +579,7 @@ def build(documents: Iterable[tuple[str, bytes]]) -> KnowledgeBase:
     for path, data in documents:
         try:
             parsed.append(parse_document(path, data))
-        except DocumentError as exc:
+        except DocumentError as exc:  # noqa: PERF203 - collect every document's problem
             problems.add(exc)
 
     sources: dict[str, Source] = {}

@@ -52,7 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     sources = commands.add_parser("sources", parents=[common], help="list sources")
     sources.add_argument("--stale", action="store_true", help="only sources overdue for review")
     sources.add_argument(
-        "--on", type=dt.date.fromisoformat, default=None, help="day to judge staleness on (YYYY-MM-DD)"
+        "--on",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="day to judge staleness on (YYYY-MM-DD)",
     )
     commands.add_parser("conflicts", parents=[common], help="claims on which sources disagree")
     return parser
@@ -64,7 +67,9 @@ def _quote(kb: KnowledgeBase, citation: Citation) -> str:
     return f'"{lead}{citation.quote}" ({source.title}; {source.id})'
 
 
-def _evidence_lines(kb: KnowledgeBase, citations: Sequence[Citation], curated: str | None) -> list[str]:
+def _evidence_lines(
+    kb: KnowledgeBase, citations: Sequence[Citation], curated: str | None
+) -> list[str]:
     if curated is not None:
         return [f"      curated (not quoted): {curated}"]
     return [f"      {_quote(kb, c)}" for c in citations]
@@ -98,7 +103,7 @@ def _show_entity(kb: KnowledgeBase, entity: Entity) -> list[str]:
     return lines
 
 
-def _dump(value: Any) -> Any:
+def _dump(value: object) -> object:
     if isinstance(value, list):
         return [_dump(v) for v in value]
     if hasattr(value, "model_dump"):
@@ -138,13 +143,14 @@ def _run(args: argparse.Namespace) -> tuple[Any, list[str]]:
             lines += [f"{hit.score:8.3f}  {what}", f"          {hit.snippet}"]
         return hits, lines or ["no matches"]
     if args.command == "list":
-        collection: Sequence[Entity | Source] = {
+        collections: dict[str, Sequence[Entity | Source]] = {
             "therapies": kb.therapies,
             "vaccines": kb.vaccines,
             "side-effects": kb.side_effects,
             "cancer-types": kb.cancer_types,
             "sources": kb.sources,
-        }[args.kind]
+        }
+        collection = collections[args.kind]
         rows = [
             _source_row(item) if isinstance(item, Source) else f"{item.id}  {item.name}"
             for item in collection

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from ._errors import DocumentError
 
@@ -31,7 +31,7 @@ _MAX_DEPTH = 32
 
 # python-frontmatter's YAML handler defines the delimiters; we split ourselves so
 # that we know on which line the frontmatter starts.
-_HANDLER = frontmatter.YAMLHandler()
+_HANDLER = YAMLHandler()
 _DELIMITER = re.compile(r"^" + re.escape(_HANDLER.START_DELIMITER) + r"-*[ \t]*$", re.MULTILINE)
 
 Loc = tuple[str | int, ...]
@@ -60,10 +60,13 @@ class ParsedDocument:
                     if isinstance(key, yaml.ScalarNode) and key.value == part:
                         child, line = value, key.start_mark.line
                         break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if 0 <= part < len(node.value):
-                    child = node.value[part]
-                    line = child.start_mark.line
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(part, int)
+                and 0 <= part < len(node.value)
+            ):
+                child = node.value[part]
+                line = child.start_mark.line
             if child is None:
                 break
             node = child

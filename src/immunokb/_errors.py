@@ -71,7 +71,9 @@ class NotFoundError(ImmunoKBError, KeyError):
         suggestions: The closest known names, best first (may be empty).
     """
 
-    def __init__(self, query: str, suggestions: tuple[str, ...] = (), *, what: str = "entry") -> None:
+    def __init__(
+        self, query: str, suggestions: tuple[str, ...] = (), *, what: str = "entry"
+    ) -> None:
         """Create a lookup miss for ``query`` with optional suggestions."""
         self.query = query
         self.suggestions = suggestions

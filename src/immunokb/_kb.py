@@ -8,7 +8,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NoReturn, TypeVar
@@ -72,7 +72,9 @@ class _SearchIndex:
                 tokens = Counter(normalize(passage.text).split())
                 if tokens:
                     docs.append(
-                        _Document(None, passage, frozenset(), frozenset(), tokens, sum(tokens.values()))
+                        _Document(
+                            None, passage, frozenset(), frozenset(), tokens, sum(tokens.values())
+                        )
                     )
         self.docs = tuple(docs)
         frequency: Counter[str] = Counter()
@@ -140,6 +142,14 @@ class KnowledgeBase:
         "_sources",
     )
 
+    _sources: Mapping[str, Source]
+    _entities: tuple[AnyEntity, ...]
+    _by_id: Mapping[str, AnyEntity]
+    _names: Mapping[str, str]
+    _narrower: Mapping[str, tuple[str, ...]]
+    _search: _SearchIndex | None
+    _lock: threading.Lock
+
     def __init__(self, *, sources: tuple[Source, ...], entities: tuple[AnyEntity, ...]) -> None:
         """Wrap already validated sources and entities (use :func:`immunokb.load`)."""
         ordered = tuple(sorted(entities, key=lambda e: e.id))
@@ -152,7 +162,11 @@ class KnowledgeBase:
             for parent in entity.broader:
                 narrower.setdefault(parent, []).append(entity.id)
         setter = object.__setattr__
-        setter(self, "_sources", MappingProxyType({s.id: s for s in sorted(sources, key=lambda s: s.id)}))
+        setter(
+            self,
+            "_sources",
+            MappingProxyType({s.id: s for s in sorted(sources, key=lambda s: s.id)}),
+        )
         setter(self, "_entities", ordered)
         setter(self, "_by_id", MappingProxyType({e.id: e for e in ordered}))
         setter(self, "_names", MappingProxyType(names))
@@ -314,9 +328,7 @@ class KnowledgeBase:
         """Therapies used for or tested in a cancer type or any of its narrower types."""
         found = self._typed(cancer_type, CancerType, "cancer type")
         wanted = {found.id} | {e.id for e in self.narrower(found.id, transitive=True)}
-        return [
-            t for t in self.therapies if any(i.cancer_type_id in wanted for i in t.indications)
-        ]
+        return [t for t in self.therapies if any(i.cancer_type_id in wanted for i in t.indications)]
 
     def conflicts(self) -> list[Conflict]:
         """Fields on which sources make different claims about the same entity.
@@ -328,7 +340,9 @@ class KnowledgeBase:
         for entity in self._entities:
             claims = entity.statements_for(StatementField.STATUS)
             if len({c.value for c in claims}) > 1:
-                out.append(Conflict(entity_id=entity.id, field=StatementField.STATUS, claims=claims))
+                out.append(
+                    Conflict(entity_id=entity.id, field=StatementField.STATUS, claims=claims)
+                )
         return out
 
     def stale_sources(self, *, on: dt.date | None = None) -> list[Source]:
@@ -357,7 +371,11 @@ class KnowledgeBase:
                 tie = (
                     (0, doc.entity.id, 0)
                     if doc.entity is not None
-                    else (1, doc.passage.source_id if doc.passage else "", doc.passage.start if doc.passage else 0)
+                    else (
+                        1,
+                        doc.passage.source_id if doc.passage else "",
+                        doc.passage.start if doc.passage else 0,
+                    )
                 )
                 scored.append((-score, tie, doc))
         scored.sort(key=lambda item: (item[0], item[1]))

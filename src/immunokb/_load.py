@@ -54,7 +54,8 @@ def user_documents(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, b
             found = sorted(
                 p
                 for p in path.rglob(f"*{_SUFFIX}")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             out.extend((str(p), p.read_bytes()) for p in found)
         elif path.is_file():

@@ -199,7 +199,9 @@ class Citation(_Frozen):
     source_id: Slug = Field(description="Id of the Source the quote is taken from.")
     quote: Text = Field(description="The quoted words, verbatim from the source's body.")
     start: int = Field(ge=0, description="Offset of the quote's first character in Source.text.")
-    end: int = Field(ge=1, description="Offset just past the quote's last character in Source.text.")
+    end: int = Field(
+        ge=1, description="Offset just past the quote's last character in Source.text."
+    )
     lead_in: Text | None = Field(
         default=None,
         description="For a list item: the verbatim sentence that introduces the list, or null.",
@@ -217,7 +219,9 @@ class Citation(_Frozen):
             raise ValueError("end must be greater than start")
         trio = (self.lead_in, self.lead_in_start, self.lead_in_end)
         if any(v is None for v in trio) and any(v is not None for v in trio):
-            raise ValueError("lead_in, lead_in_start and lead_in_end are set together or not at all")
+            raise ValueError(
+                "lead_in, lead_in_start and lead_in_end are set together or not at all"
+            )
         if self.lead_in_start is not None and self.lead_in_end is not None:
             if self.lead_in_end <= self.lead_in_start:
                 raise ValueError("lead_in_end must be greater than lead_in_start")
@@ -326,7 +330,9 @@ class Entity(_Frozen):
             raise ValueError(f"statement for {field.value} {value!r} does not match the entity")
         return self
 
-    def statements_for(self, field: StatementField | str, value: str | None = None) -> tuple[Statement, ...]:
+    def statements_for(
+        self, field: StatementField | str, value: str | None = None
+    ) -> tuple[Statement, ...]:
         """The statements about ``field`` (and, if given, that exact ``value``)."""
         f = StatementField(field)
         return tuple(
@@ -356,7 +362,7 @@ class Therapy(Entity):
     def _check_kind(self) -> Therapy:
         if type(self) is Therapy and self.kind != "therapy":
             raise ValueError("a Therapy has kind 'therapy'; use Vaccine for vaccines")
-        if len({r for r in self.routes}) != len(self.routes):
+        if len(set(self.routes)) != len(self.routes):
             raise ValueError("routes contain a duplicate")
         return self
 
@@ -429,21 +435,21 @@ class Source(_Frozen):
     )
     source_type: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}_[a-z0-9_]+$")] | None = Field(
         default=None,
-        description="Source tier `NN_name` (house field `sourceType`); lower NN is more authoritative.",
+        description="Source tier `NN_name` (house `sourceType`); a lower NN is more authoritative.",
     )
     citation: Text | None = Field(default=None, description="Short citation string, if given.")
     license: License = Field(
         default=License.UNKNOWN, description="Licence of the document; 'unknown' if not stated."
     )
-    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = (
-        Field(default=None, description="BCP 47 language tag of the body, e.g. 'en'.")
-    )
+    language: (
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None
+    ) = Field(default=None, description="BCP 47 language tag of the body, e.g. 'en'.")
     audience: Audience = Field(
         default=Audience.UNKNOWN, description="Audience level (house field `audienceLevel`)."
     )
     cancer_types: tuple[Text, ...] = Field(
         default=(),
-        description="The document's own cancer-type tags (house `cancerTypes`); not CancerType ids.",
+        description="The document's cancer-type tags (house `cancerTypes`); not CancerType ids.",
     )
     tags: tuple[Text, ...] = Field(default=(), description="The document's own topic tags.")
     last_reviewed: dt.date | None = Field(
@@ -454,7 +460,8 @@ class Source(_Frozen):
         ),
     )
     last_reviewed_precision: DatePrecision | None = Field(
-        default=None, description="How much of `last_reviewed` the document states; null if no date."
+        default=None,
+        description="How much of `last_reviewed` the document states, or null.",
     )
     review_frequency: ReviewFrequency | None = Field(
         default=None, description="Intended review frequency, if stated."

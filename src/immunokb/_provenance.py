@@ -60,7 +60,7 @@ class SourceText:
         self._map = offsets
 
     def find(self, quote: str, start: int = 0) -> tuple[int, int] | None:
-        """Offsets ``(start, end)`` in the original text of the first match at or after ``start``."""
+        """Original-text offsets ``(start, end)`` of the first match at or after ``start``."""
         needle = normalize_quote(quote)
         if not needle:
             return None
@@ -70,7 +70,9 @@ class SourceText:
             return None
         return self._map[position], self._map[position + len(needle) - 1] + 1
 
-    def find_list_item(self, lead_in: str, quote: str) -> tuple[tuple[int, int], tuple[int, int]] | str:
+    def find_list_item(
+        self, lead_in: str, quote: str
+    ) -> tuple[tuple[int, int], tuple[int, int]] | str:
         """Locate a lead-in and a quote inside the list that directly follows it.
 
         Returns the two offset pairs, or a message saying what could not be found.
@@ -91,4 +93,3 @@ class SourceText:
             if line.strip() and not _LIST_ITEM.match(line) and not line[:1].isspace():
                 return "quote is not in the list that directly follows its lead_in"
         return lead, found
-
