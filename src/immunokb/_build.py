@@ -107,7 +107,7 @@ class _EntityDoc(_Doc):
     aliases: tuple[_StatementDoc, ...] = ()
     broader: tuple[_StatementDoc, ...] = ()
     cite: tuple[_CiteDoc, ...] = Field(min_length=1)
-    status: _StatementDoc | None = None
+    status: _StatementDoc | tuple[_StatementDoc, ...] | None = None
     routes: tuple[_StatementDoc, ...] = ()
     indications: tuple[_IndicationDoc, ...] = ()
     side_effects: tuple[_SideEffectDoc, ...] = ()
@@ -203,6 +203,8 @@ def _review_date(value: object) -> tuple[dt.date, DatePrecision] | str:
     if not isinstance(value, str):
         return f"expected a date like 2025-12-30, 2021-09 or 2021, got {type(value).__name__}"
     text = value.strip()
+    if re.match(r"\d{4}-\d{2}-\d{2}[T ]\d", text):
+        return "expected a date, got a timestamp with a time of day"
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             return dt.date.fromisoformat(text), DatePrecision.DAY
@@ -362,15 +364,17 @@ class _EntityBuilder:
         ]
         groups: list[tuple[StatementField, str, Sequence[_StatementDoc]]] = [
             (StatementField.ALIAS, "aliases", spec.aliases),
+            (StatementField.STATUS, "status", _status_claims(spec)),
             (StatementField.BROADER, "broader", spec.broader),
             (StatementField.ROUTE, "routes", spec.routes),
         ]
         for field, key, claims in groups:
+            listed = key != "status" or isinstance(spec.status, tuple)
             statements += [
-                self.statement(doc, field, claim, (key, i)) for i, claim in enumerate(claims)
+                self.statement(doc, field, claim, (key, i) if listed else (key,))
+                for i, claim in enumerate(claims)
             ]
         singles = [
-            (StatementField.STATUS, "status", spec.status),
             (StatementField.PLATFORM, "platform", spec.platform),
             (StatementField.PURPOSE, "purpose", spec.purpose),
         ]
@@ -429,7 +433,8 @@ class _EntityBuilder:
         }
         model: type[AnyEntity]
         if _FAMILY[spec.kind] == "therapy":
-            data["status"] = Status.UNKNOWN if spec.status is None else spec.status.value
+            claims = _status_claims(spec)
+            data["status"] = claims[0].value if claims else Status.UNKNOWN
             data["routes"] = tuple(r.value for r in spec.routes)
             data["indications"] = tuple(relations["indications"])
             data["side_effects"] = tuple(relations["side_effects"])
@@ -441,6 +446,13 @@ class _EntityBuilder:
         else:
             model = SideEffect if spec.kind == "side_effect" else CancerType
         return _validate(model, data, doc, self.problems)
+
+
+def _status_claims(spec: _EntityDoc) -> tuple[_StatementDoc, ...]:
+    """Status claims in document order; the first is the entity's own status."""
+    if spec.status is None:
+        return ()
+    return spec.status if isinstance(spec.status, tuple) else (spec.status,)
 
 
 def _validate(

@@ -37,6 +37,27 @@ _DELIMITER = re.compile(r"^" + re.escape(_HANDLER.START_DELIMITER) + r"-*[ \t]*$
 Loc = tuple[str | int, ...]
 
 
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]  # same API, slower
+
+
+class _Loader(_SafeLoader):
+    """YAML's safe loader without implicit timestamps: an unquoted date stays text.
+
+    PyYAML (YAML 1.1) would turn ``2025-12-30`` into a date, and fail on
+    ``2025-13-45`` before we could say which field is wrong. Keeping dates as
+    text lets the schema parse and report them like any other value.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass(frozen=True)
 class ParsedDocument:
     """A document split into its frontmatter mapping and its body."""
@@ -154,7 +175,7 @@ def parse_document(path: str, data: bytes) -> ParsedDocument:
     block = text[opening.end() + 1 : closing.start()]
     first_line = 2
     try:
-        node = yaml.compose(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        node = yaml.compose(block, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise DocumentError(

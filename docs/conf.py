@@ -1,0 +1,230 @@
+"""Sphinx configuration for the immunokb documentation.
+
+Build with warnings as errors::
+
+    sphinx-build -W --keep-going -b html docs docs/_build/html
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import os
+import re
+import types
+import typing
+import urllib.error
+import urllib.request
+from importlib.metadata import version as _installed_version
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+import immunokb
+
+# -- Project -----------------------------------------------------------------
+
+project = "immunokb"
+author = "immunokb developers"
+copyright = f"{dt.date.today().year}, {author}"  # noqa: A001 - Sphinx's name for it
+release = _installed_version("immunokb")
+version = release
+
+# -- General -----------------------------------------------------------------
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.viewcode",
+    "myst_parser",
+    "sphinx_autodoc_typehints",
+]
+
+source_suffix = {".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build"]
+nitpicky = False
+
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+# -- autodoc, napoleon, typehints --------------------------------------------
+
+autodoc_member_order = "bysource"
+# Every class directive in api.md states its own options; pydantic models get their
+# fields listed by `_add_model_fields` below, enums list their members.
+autodoc_default_options: dict[str, Any] = {}
+autodoc_class_signature = "mixed"
+python_use_unqualified_type_names = True
+
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_rtype = True
+napoleon_attr_annotations = True
+
+typehints_fully_qualified = False
+always_document_param_types = False
+typehints_document_rtype = True
+
+# -- intersphinx ---------------------------------------------------------------
+#
+# Links to the Python and pydantic documentation need their `objects.inv`
+# inventories, fetched over the network at build time. Sphinx reports an
+# unreachable inventory as a plain warning that no `suppress_warnings` entry can
+# silence, so under `-W` an offline build (a sandbox, a CI runner without network)
+# would fail for a reason that has nothing to do with the docs. We therefore probe
+# the Python inventory first, with a short timeout and the same proxy settings the
+# build would use, and leave `intersphinx_mapping` empty when it cannot be reached:
+# those links then render as plain text and everything else still builds. With
+# network access the mapping is in force, and a broken inventory URL still fails
+# the build. Set IMMUNOKB_DOCS_INTERSPHINX=1 to force the mapping on (no probe) or
+# IMMUNOKB_DOCS_INTERSPHINX=0 to force it off.
+
+_INTERSPHINX = {
+    "python": ("https://docs.python.org/3", None),
+    "pydantic": ("https://docs.pydantic.dev/latest", None),
+}
+
+
+def _inventories_reachable() -> bool:
+    choice = os.environ.get("IMMUNOKB_DOCS_INTERSPHINX", "auto").strip().lower()
+    if choice in {"1", "yes", "true", "on"}:
+        return True
+    if choice in {"0", "no", "false", "off"}:
+        return False
+    probe = _INTERSPHINX["python"][0] + "/objects.inv"
+    try:
+        with urllib.request.urlopen(probe, timeout=3):  # noqa: S310 - fixed https URL
+            return True
+    except (OSError, urllib.error.URLError):
+        print("immunokb docs: intersphinx inventories unreachable; external links disabled")
+        return False
+
+
+intersphinx_mapping = _INTERSPHINX if _inventories_reachable() else {}
+intersphinx_timeout = 10
+
+# -- HTML --------------------------------------------------------------------
+
+html_theme = "furo"
+html_title = f"immunokb {release}"
+
+# -- Helpers for the API reference ---------------------------------------------
+#
+# The public names live in private modules (``immunokb._models`` and so on) and are
+# re-exported from ``immunokb``, which is where api.md documents them. Autodoc and
+# sphinx-autodoc-typehints write cross-references to the defining module
+# (``immunokb._models.Citation``); `_resolve_private` sends those to the public
+# name. Pydantic models keep their fields out of the class namespace, so autodoc
+# cannot see them: `_add_model_fields` lists each field, with its type and its
+# ``Field(description=...)``, and `_model_signature` replaces pydantic's very long
+# generated signature with the field names.
+
+_PUBLIC = set(immunokb.__all__)
+_PRIVATE_TARGET = re.compile(r"^immunokb\._[a-z_]+\.([A-Za-z_][A-Za-z0-9_]*)(.*)$")
+
+
+def _type_text(tp: Any) -> str:
+    """A readable annotation, with public immunokb names and constraints stripped."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Annotated:
+        return _type_text(args[0])
+    if tp is type(None):
+        return "None"
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_text(a) for a in args)
+    if origin is typing.Literal:
+        return "Literal[" + ", ".join(repr(a) for a in args) + "]"
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"tuple[{_type_text(args[0])}, ...]"
+        return "tuple[" + ", ".join(_type_text(a) for a in args) + "]"
+    if origin is not None:
+        name = getattr(origin, "__name__", str(origin))
+        return f"{name}[" + ", ".join(_type_text(a) for a in args) + "]"
+    if isinstance(tp, type):
+        if tp.__module__.startswith("immunokb") and tp.__name__ in _PUBLIC:
+            return f"immunokb.{tp.__name__}"
+        if tp.__module__ == "builtins":
+            return tp.__name__
+        return f"{tp.__module__}.{tp.__qualname__}"
+    return str(tp)
+
+
+def _default_text(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        return repr(value.value)
+    return repr(value)
+
+
+def _is_model(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseModel)
+
+
+def _add_model_fields(
+    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    if what != "class" or not _is_model(obj):
+        return
+    lines.append("")
+    for field_name, info in obj.model_fields.items():
+        lines.append(f".. py:attribute:: {field_name}")
+        lines.append(f"   :type: {_type_text(info.annotation)}")
+        if info.default is not PydanticUndefined:
+            lines.append(f"   :value: {_default_text(info.default)}")
+        lines.append("")
+        if info.description:
+            lines.append(f"   {info.description}")
+            lines.append("")
+
+
+def _model_signature(
+    app: Any,
+    what: str,
+    name: str,
+    obj: Any,
+    options: Any,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str, str | None] | None:
+    if what != "class" or not _is_model(obj):
+        return None
+    parts = []
+    for field_name, info in obj.model_fields.items():
+        if info.default is PydanticUndefined:
+            parts.append(field_name)
+        else:
+            parts.append(f"{field_name}={_default_text(info.default)}")
+    return "(*, " + ", ".join(parts) + ")", None
+
+
+def _version_doc(
+    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    # `immunokb.__version__` is a plain str, whose own docstring autodoc would show.
+    if name == "immunokb.__version__":
+        lines[:] = ["The installed version of immunokb, read from the package metadata."]
+
+
+def _resolve_private(app: Any, env: Any, node: Any, contnode: Any) -> Any:
+    if node.get("refdomain") != "py":
+        return None
+    match = _PRIVATE_TARGET.match(node.get("reftarget", ""))
+    if match is None or match.group(1) not in _PUBLIC:
+        return None
+    target = f"immunokb.{match.group(1)}{match.group(2)}"
+    domain = env.get_domain("py")
+    return domain.resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], target, node, contnode
+    )
+
+
+def setup(app: Any) -> None:
+    """Connect the helpers above."""
+    app.connect("autodoc-process-docstring", _add_model_fields)
+    app.connect("autodoc-process-docstring", _version_doc)
+    app.connect("autodoc-process-signature", _model_signature)
+    app.connect("missing-reference", _resolve_private)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import immunokb
+
+NCI_VACCINES = "nci-cancer-treatment-vaccines"
+
+
+@pytest.fixture(scope="session")
+def kb() -> immunokb.KnowledgeBase:
+    return immunokb.load()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path):
+    """Write documents into a fresh folder: corpus({"a.md": text, ...}) -> folder."""
+
+    def write(files: dict[str, str]) -> Path:
+        for name, text in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return tmp_path
+
+    return write
+
+
+def side_effect_doc(
+    entity_id: str = "test-effect",
+    *,
+    name: str = "stroke",
+    quote: str = "Sipuleucel-T can cause stroke.",
+    source: str = NCI_VACCINES,
+    extra: str = "",
+) -> str:
+    """A small valid side-effect document (before `extra` is added)."""
+    return f"""
+    ---
+    kind: side_effect
+    id: {entity_id}
+    name:
+      value: {name}
+      cite:
+        - source: {source}
+          quote: "{quote}"
+    cite:
+      - source: {source}
+        quote: "{quote}"
+    {extra}
+    ---
+    A test entity.
+    """

@@ -1,0 +1,161 @@
+"""Hand-written hypothesis strategies for immunokb's models (pydantic has no plugin)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import strategies as st
+
+import immunokb
+
+slugs = st.from_regex(r"\A[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}\Z")
+texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40
+).filter(lambda s: s.strip() != "")
+
+
+@st.composite
+def citations(draw: st.DrawFn) -> immunokb.Citation:
+    with_lead = draw(st.booleans())
+    base = draw(st.integers(0, 10_000))
+    lead = None
+    if with_lead:
+        lead_len = draw(st.integers(1, 200))
+        lead = (base, base + lead_len)
+        base += lead_len + draw(st.integers(0, 50))
+    start = base
+    end = start + draw(st.integers(1, 500))
+    return immunokb.Citation(
+        source_id=draw(slugs),
+        quote=draw(texts),
+        start=start,
+        end=end,
+        lead_in=draw(texts) if lead else None,
+        lead_in_start=lead[0] if lead else None,
+        lead_in_end=lead[1] if lead else None,
+    )
+
+
+def _evidence(draw: st.DrawFn) -> dict[str, object]:
+    if draw(st.booleans()):
+        return {"citations": tuple(draw(st.lists(citations(), min_size=1, max_size=2))), "curated": None}
+    return {"citations": (), "curated": draw(texts)}
+
+
+def _statement(draw: st.DrawFn, field: immunokb.StatementField, value: str) -> immunokb.Statement:
+    return immunokb.Statement(field=field, value=value, **_evidence(draw))
+
+
+@st.composite
+def entity_fields(draw: st.DrawFn) -> dict[str, object]:
+    entity_id = draw(slugs)
+    name = draw(texts)
+    aliases = tuple(draw(st.lists(texts, max_size=3, unique=True)))
+    broader = tuple(draw(st.lists(slugs.filter(lambda s: s != entity_id), max_size=2, unique=True)))
+    F = immunokb.StatementField
+    statements = [_statement(draw, F.NAME, name)]
+    statements += [_statement(draw, F.ALIAS, a) for a in aliases]
+    statements += [_statement(draw, F.BROADER, b) for b in broader]
+    return {
+        "id": entity_id,
+        "name": name,
+        "aliases": aliases,
+        "summary": draw(st.text(max_size=80)),
+        "citations": tuple(draw(st.lists(citations(), min_size=1, max_size=2))),
+        "broader": broader,
+        "statements": tuple(statements),
+    }
+
+
+@st.composite
+def therapy_fields(draw: st.DrawFn) -> dict[str, object]:
+    fields = draw(entity_fields())
+    F = immunokb.StatementField
+    status = draw(st.sampled_from(immunokb.Status))
+    routes = tuple(draw(st.lists(st.sampled_from(immunokb.Route), max_size=3, unique=True)))
+    statements = list(fields["statements"])
+    if status is not immunokb.Status.UNKNOWN:
+        statements.append(_statement(draw, F.STATUS, status.value))
+    statements += [_statement(draw, F.ROUTE, r.value) for r in routes]
+    indications = tuple(
+        immunokb.Indication(
+            cancer_type_id=draw(slugs), status=draw(st.sampled_from(immunokb.Status)), **_evidence(draw)
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    )
+    effects = tuple(
+        immunokb.SideEffectRelation(side_effect_id=draw(slugs), **_evidence(draw))
+        for _ in range(draw(st.integers(0, 2)))
+    )
+    fields.update(
+        status=status,
+        routes=routes,
+        statements=tuple(statements),
+        indications=indications,
+        side_effects=effects,
+    )
+    return fields
+
+
+@st.composite
+def therapies(draw: st.DrawFn) -> immunokb.Therapy:
+    return immunokb.Therapy(**draw(therapy_fields()))
+
+
+@st.composite
+def vaccines(draw: st.DrawFn) -> immunokb.Vaccine:
+    fields = draw(therapy_fields())
+    F = immunokb.StatementField
+    platform = draw(st.none() | st.sampled_from(immunokb.VaccinePlatform))
+    purpose = draw(st.sampled_from(immunokb.VaccinePurpose))
+    statements = list(fields.pop("statements"))
+    if platform is not None:
+        statements.append(_statement(draw, F.PLATFORM, platform.value))
+    statements.append(_statement(draw, F.PURPOSE, purpose.value))
+    return immunokb.Vaccine(**fields, statements=tuple(statements), platform=platform, purpose=purpose)
+
+
+@st.composite
+def side_effects(draw: st.DrawFn) -> immunokb.SideEffect:
+    return immunokb.SideEffect(**draw(entity_fields()))
+
+
+@st.composite
+def cancer_types(draw: st.DrawFn) -> immunokb.CancerType:
+    return immunokb.CancerType(**draw(entity_fields()))
+
+
+review_dates = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31))
+
+
+@st.composite
+def sources(draw: st.DrawFn) -> immunokb.Source:
+    reviewed = draw(st.none() | review_dates)
+    precision = draw(st.sampled_from(immunokb.DatePrecision)) if reviewed else None
+    if precision is immunokb.DatePrecision.MONTH and reviewed:
+        reviewed = reviewed.replace(day=1)
+    if precision is immunokb.DatePrecision.YEAR and reviewed:
+        reviewed = reviewed.replace(month=1, day=1)
+    return immunokb.Source(
+        id=draw(slugs),
+        title=draw(texts),
+        url=draw(st.none() | st.sampled_from(["https://example.org/a", "http://example.org/b?c=1"])),
+        publisher=draw(st.none() | texts),
+        source_type=draw(st.none() | st.from_regex(r"\A[0-9]{2}_[a-z]{1,10}\Z")),
+        license=draw(st.sampled_from(immunokb.License)),
+        language=draw(st.none() | st.sampled_from(["en", "hi", "es", "pt-BR"])),
+        audience=draw(st.sampled_from(immunokb.Audience)),
+        cancer_types=tuple(draw(st.lists(texts, max_size=3))),
+        tags=tuple(draw(st.lists(texts, max_size=3))),
+        last_reviewed=reviewed,
+        last_reviewed_precision=precision,
+        review_frequency=draw(st.none() | st.sampled_from(immunokb.ReviewFrequency)),
+        status=draw(st.none() | st.sampled_from(immunokb.DocumentStatus)),
+        version=draw(st.none() | texts),
+        notes=draw(st.none() | st.text(max_size=40)),
+        text=draw(st.text(max_size=200)),
+        path=draw(texts),
+    )
+
+
+any_model = st.one_of(therapies(), vaccines(), side_effects(), cancer_types(), sources(), citations())

@@ -1,0 +1,259 @@
+"""The build: all-or-nothing, every problem a DocumentError naming file, line and field."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+
+import immunokb
+from conftest import NCI_VACCINES, side_effect_doc
+
+
+def _load_error(folder, *, bundled: bool = True) -> immunokb.DocumentError:
+    with pytest.raises(immunokb.DocumentError) as info:
+        immunokb.load(paths=[folder], bundled=bundled)
+    return info.value
+
+
+def test_user_entity_cites_a_bundled_source(corpus) -> None:
+    quote = "Since T-VEC is made from herpesvirus it can sometimes cause a herpesvirus infection"
+    folder = corpus({"herpes.md": side_effect_doc("herpesvirus-infection", name="herpesvirus infection",
+                                                  quote=quote)})
+    kb = immunokb.load(paths=[folder])
+    assert kb is not immunokb.load()  # a new KB; the shared bundled one is untouched
+    effect = kb.get("Herpesvirus-Infection")
+    citation = effect.citations[0]
+    assert kb.source(citation.source_id).text[citation.start : citation.end] == quote
+    assert len(kb.side_effects) == len(immunokb.load().side_effects) + 1
+
+
+def test_name_collision_with_a_bundled_entity(corpus) -> None:
+    folder = corpus({"mine.md": side_effect_doc(entity_id="my-stroke", name="stroke")})
+    error = _load_error(folder)
+    assert error.field == "name.value"
+    assert error.line == 5
+    assert "already a name of 'stroke'" in error.reason
+
+
+def test_user_only_load_with_own_source(corpus) -> None:
+    folder = corpus({
+        "sources/my-leaflet.md": """
+            ---
+            title: My leaflet
+            license: cc_by
+            lastReviewed: 2026-01-15
+            reviewFrequency: annual
+            ---
+            Widgetmab can cause itching.
+            """,
+        "itching.md": side_effect_doc(entity_id="itching", name="itching",
+                                      quote="Widgetmab can cause itching.", source="my-leaflet"),
+    })
+    kb = immunokb.load(paths=[folder], bundled=False)
+    assert [s.id for s in kb.sources] == ["my-leaflet"]
+    effect = kb.get("Itching")
+    citation = effect.citations[0]
+    assert kb.source("my-leaflet").text[citation.start : citation.end] == "Widgetmab can cause itching."
+    assert kb.source("my-leaflet").review_due is not None
+
+
+def test_broken_quote_names_file_line_and_field(corpus) -> None:
+    folder = corpus({"bad.md": side_effect_doc(name="stroke", quote="Sipuleucel-T can cause a stroke.")})
+    error = _load_error(folder)
+    assert error.path.endswith("bad.md")
+    assert error.field == "name.cite[0].quote"
+    assert error.line == 8
+    assert "quote not found in source 'nci-cancer-treatment-vaccines'" in error.reason
+    assert "matches up to" in error.reason
+    assert "bad.md:8: name.cite[0].quote:" in str(error)
+
+
+def test_every_problem_is_collected(corpus) -> None:
+    folder = corpus({
+        "a.md": side_effect_doc("a-one", name="stroke", quote="Sipuleucel-T can cause a stroke."),
+        "b.md": side_effect_doc("b-two", name="zzz", quote="not in the text at all"),
+    })
+    error = _load_error(folder)
+    fields = sorted((p.path.rsplit("/", 1)[-1], p.field) for p in error.problems)
+    assert ("a.md", "name.cite[0].quote") in fields
+    assert ("b.md", "name.cite[0].quote") in fields
+    assert "more problem" in str(error)
+
+
+def test_duplicate_id(corpus) -> None:
+    folder = corpus({"dup.md": side_effect_doc("stroke", name="Sipuleucel-T can cause stroke")})
+    error = _load_error(folder)
+    assert error.field == "id"
+    assert "duplicate id 'stroke'" in error.reason
+    assert "immunokb/data/side-effects/stroke.md" in error.reason
+
+
+def test_dangling_reference(corpus) -> None:
+    extra = f"""broader:
+      - value: no-such-effect
+        cite:
+          - source: {NCI_VACCINES}
+            quote: "Sipuleucel-T can cause stroke."
+    """
+    folder = corpus({"dangling.md": side_effect_doc("x-effect", name="can cause stroke", extra=extra)})
+    error = _load_error(folder)
+    assert error.field == "broader[0].value"
+    assert "dangling reference: no entity 'no-such-effect'" in error.reason
+    assert error.line is not None
+
+
+def test_alias_collision(corpus) -> None:
+    extra = f"""aliases:
+      - value: T-VEC
+        cite:
+          - source: {NCI_VACCINES}
+            quote: "T-VEC can cause tumor lysis syndrome."
+    """
+    folder = corpus({"alias.md": side_effect_doc("other", name="can cause stroke", extra=extra)})
+    error = _load_error(folder)
+    assert error.field == "aliases[0].value"
+    assert "already a name of 'talimogene-laherparepvec'" in error.reason
+
+
+def test_broader_cycle(corpus) -> None:
+    def doc(me: str, parent: str, name: str) -> str:
+        extra = f"""broader:
+      - value: {parent}
+        curated: "test cycle"
+    """
+        return side_effect_doc(me, name=name, quote="Sipuleucel-T can cause stroke.", extra=extra)
+
+    folder = corpus({"c1.md": doc("cycle-a", "cycle-b", "cause stroke"),
+                     "c2.md": doc("cycle-b", "cycle-a", "can cause")})
+    error = _load_error(folder)
+    assert "cycle" in error.reason
+    assert "cycle-a -> cycle-b -> cycle-a" in error.reason or "cycle-b -> cycle-a -> cycle-b" in error.reason
+    assert error.field == "broader[0].value"
+
+
+def test_citation_to_missing_source(corpus) -> None:
+    folder = corpus({"nosrc.md": side_effect_doc(source="nci-cancer-treatment-vaccine")})
+    error = _load_error(folder)
+    assert error.field == "name.cite[0].source"
+    assert "no source with id 'nci-cancer-treatment-vaccine'" in error.reason
+    assert "did you mean 'nci-cancer-treatment-vaccines'" in error.reason
+
+
+def test_name_must_be_in_its_quote(corpus) -> None:
+    folder = corpus({"wrong.md": side_effect_doc(name="headache")})
+    error = _load_error(folder)
+    assert "does not contain the name 'headache'" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "reason"),
+    [
+        ("colour: red", "colour", "unknown field"),
+        ("kind: side-effect", "kind", "Input should be"),
+        ("id: Bad_Id", None, "String should match pattern"),
+    ],
+)
+def test_schema_errors_are_document_errors(corpus, extra, field, reason) -> None:
+    text = side_effect_doc(extra=extra)
+    if extra.startswith(("kind", "id")):
+        key = extra.split(":")[0]
+        text = "\n".join(line for line in text.split("\n") if not line.strip().startswith(f"{key}:"))
+        text = text.replace("    ---\n", f"    ---\n    {extra}\n", 1)
+    folder = corpus({"schema.md": text})
+    error = _load_error(folder)
+    assert reason in error.reason
+    if field is not None:
+        assert error.field == field
+
+
+def test_yaml_boolean_where_text_belongs(corpus) -> None:
+    folder = corpus({"sources/yes-src.md": "---\ntitle: yes\nlanguage: no\n---\nBody.\n"})
+    error = _load_error(folder, bundled=False)
+    assert error.field == "title"
+    assert error.line == 2
+    assert "boolean" in error.reason
+    assert {p.field for p in error.problems} == {"title", "language"}
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "reason"),
+    [
+        ("license: free", "license", "Input should be"),
+        ("lastReviewed: 2025-13-45", "lastReviewed", "invalid date"),
+        ("lastReviewed: 2025-12-30T10:00:00", "lastReviewed", "timestamp"),
+        ("url: not a url", "url", "String should match pattern"),
+        ("lastReviwed: 2025-01-01", "lastReviwed", "did you mean 'lastReviewed'"),
+        ("tags: 3", "tags", "tuple"),
+    ],
+)
+def test_bad_source_frontmatter(corpus, line, field, reason) -> None:
+    folder = corpus({"src.md": f"---\ntitle: T\n{line}\n---\nBody.\n"})
+    error = _load_error(folder, bundled=False)
+    assert error.field == field
+    assert reason in error.reason
+    assert error.line == 3
+
+
+def test_no_raw_dependency_exception_escapes(corpus) -> None:
+    folder = corpus({"raw.md": "---\nkind: side_effect\nid: [unclosed\n---\n"})
+    error = _load_error(folder)
+    assert type(error) is immunokb.DocumentError
+    assert error.__cause__ is None and error.__suppress_context__
+
+
+def test_failed_load_leaves_the_bundled_kb_whole(corpus) -> None:
+    before = immunokb.load()
+    folder = corpus({"bad.md": side_effect_doc(quote="not there")})
+    _load_error(folder)
+    assert immunokb.load() is before
+    assert len(before.sources) == 5
+
+
+def test_missing_path_is_a_document_error(tmp_path) -> None:
+    with pytest.raises(immunokb.DocumentError, match="no such file"):
+        immunokb.load(paths=[tmp_path / "nope"])
+
+
+def test_bundled_load_is_shared_across_threads() -> None:
+    results: list[immunokb.KnowledgeBase] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(immunokb.load())
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8
+    assert all(r is results[0] for r in results)
+
+
+def test_kb_is_immutable(kb) -> None:
+    with pytest.raises(AttributeError, match="immutable"):
+        kb.therapies = ()
+    with pytest.raises(AttributeError, match="immutable"):
+        del kb.sources
+    with pytest.raises(TypeError):
+        kb._by_id["x"] = None  # internal indexes are read-only views
+    assert isinstance(kb.therapies, tuple)
+
+
+def test_import_reads_no_file_and_no_yaml() -> None:
+    code = (
+        "import sys\n"
+        "opened = []\n"
+        "sys.addaudithook(lambda e, a: opened.append(str(a[0])) if e == 'open' else None)\n"
+        "import immunokb\n"
+        "data = [p for p in opened if not p.endswith(('.py', '.pyc')) and 'immunokb' in p and '.dist-info' not in p]\n"
+        "assert not data, data\n"
+        "assert 'yaml' not in sys.modules and 'frontmatter' not in sys.modules\n"
+        "kb = immunokb.load()\n"
+        "assert 'yaml' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
