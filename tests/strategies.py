@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 import immunokb
 
+SF = immunokb.StatementField
+
 slugs = st.from_regex(r"\A[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}\Z")
 texts = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40
@@ -38,7 +40,10 @@ def citations(draw: st.DrawFn) -> immunokb.Citation:
 
 def _evidence(draw: st.DrawFn) -> dict[str, object]:
     if draw(st.booleans()):
-        return {"citations": tuple(draw(st.lists(citations(), min_size=1, max_size=2))), "curated": None}
+        return {
+            "citations": tuple(draw(st.lists(citations(), min_size=1, max_size=2))),
+            "curated": None,
+        }
     return {"citations": (), "curated": draw(texts)}
 
 
@@ -52,10 +57,9 @@ def entity_fields(draw: st.DrawFn) -> dict[str, object]:
     name = draw(texts)
     aliases = tuple(draw(st.lists(texts, max_size=3, unique=True)))
     broader = tuple(draw(st.lists(slugs.filter(lambda s: s != entity_id), max_size=2, unique=True)))
-    F = immunokb.StatementField
-    statements = [_statement(draw, F.NAME, name)]
-    statements += [_statement(draw, F.ALIAS, a) for a in aliases]
-    statements += [_statement(draw, F.BROADER, b) for b in broader]
+    statements = [_statement(draw, SF.NAME, name)]
+    statements += [_statement(draw, SF.ALIAS, a) for a in aliases]
+    statements += [_statement(draw, SF.BROADER, b) for b in broader]
     return {
         "id": entity_id,
         "name": name,
@@ -70,16 +74,17 @@ def entity_fields(draw: st.DrawFn) -> dict[str, object]:
 @st.composite
 def therapy_fields(draw: st.DrawFn) -> dict[str, object]:
     fields = draw(entity_fields())
-    F = immunokb.StatementField
     status = draw(st.sampled_from(immunokb.Status))
     routes = tuple(draw(st.lists(st.sampled_from(immunokb.Route), max_size=3, unique=True)))
     statements = list(fields["statements"])
     if status is not immunokb.Status.UNKNOWN:
-        statements.append(_statement(draw, F.STATUS, status.value))
-    statements += [_statement(draw, F.ROUTE, r.value) for r in routes]
+        statements.append(_statement(draw, SF.STATUS, status.value))
+    statements += [_statement(draw, SF.ROUTE, r.value) for r in routes]
     indications = tuple(
         immunokb.Indication(
-            cancer_type_id=draw(slugs), status=draw(st.sampled_from(immunokb.Status)), **_evidence(draw)
+            cancer_type_id=draw(slugs),
+            status=draw(st.sampled_from(immunokb.Status)),
+            **_evidence(draw),
         )
         for _ in range(draw(st.integers(0, 2)))
     )
@@ -105,14 +110,15 @@ def therapies(draw: st.DrawFn) -> immunokb.Therapy:
 @st.composite
 def vaccines(draw: st.DrawFn) -> immunokb.Vaccine:
     fields = draw(therapy_fields())
-    F = immunokb.StatementField
     platform = draw(st.none() | st.sampled_from(immunokb.VaccinePlatform))
     purpose = draw(st.sampled_from(immunokb.VaccinePurpose))
     statements = list(fields.pop("statements"))
     if platform is not None:
-        statements.append(_statement(draw, F.PLATFORM, platform.value))
-    statements.append(_statement(draw, F.PURPOSE, purpose.value))
-    return immunokb.Vaccine(**fields, statements=tuple(statements), platform=platform, purpose=purpose)
+        statements.append(_statement(draw, SF.PLATFORM, platform.value))
+    statements.append(_statement(draw, SF.PURPOSE, purpose.value))
+    return immunokb.Vaccine(
+        **fields, statements=tuple(statements), platform=platform, purpose=purpose
+    )
 
 
 @st.composite
@@ -139,7 +145,9 @@ def sources(draw: st.DrawFn) -> immunokb.Source:
     return immunokb.Source(
         id=draw(slugs),
         title=draw(texts),
-        url=draw(st.none() | st.sampled_from(["https://example.org/a", "http://example.org/b?c=1"])),
+        url=draw(
+            st.none() | st.sampled_from(["https://example.org/a", "http://example.org/b?c=1"])
+        ),
         publisher=draw(st.none() | texts),
         source_type=draw(st.none() | st.from_regex(r"\A[0-9]{2}_[a-z]{1,10}\Z")),
         license=draw(st.sampled_from(immunokb.License)),
@@ -158,4 +166,6 @@ def sources(draw: st.DrawFn) -> immunokb.Source:
     )
 
 
-any_model = st.one_of(therapies(), vaccines(), side_effects(), cancer_types(), sources(), citations())
+any_model = st.one_of(
+    therapies(), vaccines(), side_effects(), cancer_types(), sources(), citations()
+)

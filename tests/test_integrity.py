@@ -15,7 +15,10 @@ def _all_citations() -> list[tuple[str, immunokb.Citation]]:
     for entity in KB.entities:
         out += [(f"{entity.id}.citations", c) for c in entity.citations]
         for statement in entity.statements:
-            out += [(f"{entity.id}.{statement.field.value}:{statement.value}", c) for c in statement.citations]
+            out += [
+                (f"{entity.id}.{statement.field.value}:{statement.value}", c)
+                for c in statement.citations
+            ]
         if isinstance(entity, immunokb.Therapy):
             for relation in (*entity.indications, *entity.side_effects):
                 out += [(f"{entity.id}.relation", c) for c in relation.citations]
@@ -27,7 +30,10 @@ CITATIONS = _all_citations()
 
 def test_bundled_kb_is_not_empty() -> None:
     assert len(KB.sources) == 5
-    assert KB.therapies and KB.vaccines and KB.side_effects and KB.cancer_types
+    assert KB.therapies
+    assert KB.vaccines
+    assert KB.side_effects
+    assert KB.cancer_types
 
 
 @pytest.mark.parametrize(("where", "citation"), CITATIONS, ids=[w for w, _ in CITATIONS])
@@ -35,7 +41,8 @@ def test_citation_offsets_slice_the_quote(where: str, citation: immunokb.Citatio
     text = KB.source(citation.source_id).text
     assert normalize_quote(text[citation.start : citation.end]) == normalize_quote(citation.quote)
     if citation.lead_in is not None:
-        assert citation.lead_in_start is not None and citation.lead_in_end is not None
+        assert citation.lead_in_start is not None
+        assert citation.lead_in_end is not None
         lead = text[citation.lead_in_start : citation.lead_in_end]
         assert normalize_quote(lead) == normalize_quote(citation.lead_in)
 
@@ -94,8 +101,14 @@ def test_unstated_metadata_is_null_not_guessed() -> None:
 
 
 def test_page_chrome_is_stripped() -> None:
-    chrome = ["Skip to main content", "Request an Appointment", "More On", "Translate this page",
-              "Check Eligibility for a Therapeutic Cancer Vaccine", "](/"]
+    chrome = [
+        "Skip to main content",
+        "Request an Appointment",
+        "More On",
+        "Translate this page",
+        "Check Eligibility for a Therapeutic Cancer Vaccine",
+        "](/",
+    ]
     for source in KB.sources:
         for line in chrome:
             assert line not in source.text, (source.id, line)

@@ -20,8 +20,13 @@ def _load_error(folder, *, bundled: bool = True) -> immunokb.DocumentError:
 
 def test_user_entity_cites_a_bundled_source(corpus) -> None:
     quote = "Since T-VEC is made from herpesvirus it can sometimes cause a herpesvirus infection"
-    folder = corpus({"herpes.md": side_effect_doc("herpesvirus-infection", name="herpesvirus infection",
-                                                  quote=quote)})
+    folder = corpus(
+        {
+            "herpes.md": side_effect_doc(
+                "herpesvirus-infection", name="herpesvirus infection", quote=quote
+            )
+        }
+    )
     kb = immunokb.load(paths=[folder])
     assert kb is not immunokb.load()  # a new KB; the shared bundled one is untouched
     effect = kb.get("Herpesvirus-Infection")
@@ -39,8 +44,9 @@ def test_name_collision_with_a_bundled_entity(corpus) -> None:
 
 
 def test_user_only_load_with_own_source(corpus) -> None:
-    folder = corpus({
-        "sources/my-leaflet.md": """
+    folder = corpus(
+        {
+            "sources/my-leaflet.md": """
             ---
             title: My leaflet
             license: cc_by
@@ -49,19 +55,29 @@ def test_user_only_load_with_own_source(corpus) -> None:
             ---
             Widgetmab can cause itching.
             """,
-        "itching.md": side_effect_doc(entity_id="itching", name="itching",
-                                      quote="Widgetmab can cause itching.", source="my-leaflet"),
-    })
+            "itching.md": side_effect_doc(
+                entity_id="itching",
+                name="itching",
+                quote="Widgetmab can cause itching.",
+                source="my-leaflet",
+            ),
+        }
+    )
     kb = immunokb.load(paths=[folder], bundled=False)
     assert [s.id for s in kb.sources] == ["my-leaflet"]
     effect = kb.get("Itching")
     citation = effect.citations[0]
-    assert kb.source("my-leaflet").text[citation.start : citation.end] == "Widgetmab can cause itching."
+    assert (
+        kb.source("my-leaflet").text[citation.start : citation.end]
+        == "Widgetmab can cause itching."
+    )
     assert kb.source("my-leaflet").review_due is not None
 
 
 def test_broken_quote_names_file_line_and_field(corpus) -> None:
-    folder = corpus({"bad.md": side_effect_doc(name="stroke", quote="Sipuleucel-T can cause a stroke.")})
+    folder = corpus(
+        {"bad.md": side_effect_doc(name="stroke", quote="Sipuleucel-T can cause a stroke.")}
+    )
     error = _load_error(folder)
     assert error.path.endswith("bad.md")
     assert error.field == "name.cite[0].quote"
@@ -72,10 +88,14 @@ def test_broken_quote_names_file_line_and_field(corpus) -> None:
 
 
 def test_every_problem_is_collected(corpus) -> None:
-    folder = corpus({
-        "a.md": side_effect_doc("a-one", name="stroke", quote="Sipuleucel-T can cause a stroke."),
-        "b.md": side_effect_doc("b-two", name="zzz", quote="not in the text at all"),
-    })
+    folder = corpus(
+        {
+            "a.md": side_effect_doc(
+                "a-one", name="stroke", quote="Sipuleucel-T can cause a stroke."
+            ),
+            "b.md": side_effect_doc("b-two", name="zzz", quote="not in the text at all"),
+        }
+    )
     error = _load_error(folder)
     fields = sorted((p.path.rsplit("/", 1)[-1], p.field) for p in error.problems)
     assert ("a.md", "name.cite[0].quote") in fields
@@ -98,7 +118,9 @@ def test_dangling_reference(corpus) -> None:
           - source: {NCI_VACCINES}
             quote: "Sipuleucel-T can cause stroke."
     """
-    folder = corpus({"dangling.md": side_effect_doc("x-effect", name="can cause stroke", extra=extra)})
+    folder = corpus(
+        {"dangling.md": side_effect_doc("x-effect", name="can cause stroke", extra=extra)}
+    )
     error = _load_error(folder)
     assert error.field == "broader[0].value"
     assert "dangling reference: no entity 'no-such-effect'" in error.reason
@@ -126,11 +148,18 @@ def test_broader_cycle(corpus) -> None:
     """
         return side_effect_doc(me, name=name, quote="Sipuleucel-T can cause stroke.", extra=extra)
 
-    folder = corpus({"c1.md": doc("cycle-a", "cycle-b", "cause stroke"),
-                     "c2.md": doc("cycle-b", "cycle-a", "can cause")})
+    folder = corpus(
+        {
+            "c1.md": doc("cycle-a", "cycle-b", "cause stroke"),
+            "c2.md": doc("cycle-b", "cycle-a", "can cause"),
+        }
+    )
     error = _load_error(folder)
     assert "cycle" in error.reason
-    assert "cycle-a -> cycle-b -> cycle-a" in error.reason or "cycle-b -> cycle-a -> cycle-b" in error.reason
+    assert (
+        "cycle-a -> cycle-b -> cycle-a" in error.reason
+        or "cycle-b -> cycle-a -> cycle-b" in error.reason
+    )
     assert error.field == "broader[0].value"
 
 
@@ -160,7 +189,9 @@ def test_schema_errors_are_document_errors(corpus, extra, field, reason) -> None
     text = side_effect_doc(extra=extra)
     if extra.startswith(("kind", "id")):
         key = extra.split(":")[0]
-        text = "\n".join(line for line in text.split("\n") if not line.strip().startswith(f"{key}:"))
+        text = "\n".join(
+            line for line in text.split("\n") if not line.strip().startswith(f"{key}:")
+        )
         text = text.replace("    ---\n", f"    ---\n    {extra}\n", 1)
     folder = corpus({"schema.md": text})
     error = _load_error(folder)
@@ -201,7 +232,8 @@ def test_no_raw_dependency_exception_escapes(corpus) -> None:
     folder = corpus({"raw.md": "---\nkind: side_effect\nid: [unclosed\n---\n"})
     error = _load_error(folder)
     assert type(error) is immunokb.DocumentError
-    assert error.__cause__ is None and error.__suppress_context__
+    assert error.__cause__ is None
+    assert error.__suppress_context__
 
 
 def test_failed_load_leaves_the_bundled_kb_whole(corpus) -> None:
@@ -250,7 +282,8 @@ def test_import_reads_no_file_and_no_yaml() -> None:
         "opened = []\n"
         "sys.addaudithook(lambda e, a: opened.append(str(a[0])) if e == 'open' else None)\n"
         "import immunokb\n"
-        "data = [p for p in opened if not p.endswith(('.py', '.pyc')) and 'immunokb' in p and '.dist-info' not in p]\n"
+        "data = [p for p in opened if 'immunokb' in p\n"
+        "        and not p.endswith(('.py', '.pyc')) and '.dist-info' not in p]\n"
         "assert not data, data\n"
         "assert 'yaml' not in sys.modules and 'frontmatter' not in sys.modules\n"
         "kb = immunokb.load()\n"

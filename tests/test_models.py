@@ -92,7 +92,9 @@ def test_rival_status_claims_are_allowed_but_own_status_needs_one() -> None:
     )
     assert {s.value for s in therapy.statements_for(F.STATUS)} == {"approved", "investigational"}
     with pytest.raises(ValidationError, match="status 'approved'"):
-        immunokb.Therapy(**_entity_fields(statements=(*base, rival)), status=immunokb.Status.APPROVED)
+        immunokb.Therapy(
+            **_entity_fields(statements=(*base, rival)), status=immunokb.Status.APPROVED
+        )
 
 
 def test_therapy_kind_tag_cannot_claim_vaccine() -> None:
@@ -119,8 +121,15 @@ def test_models_are_frozen(kb: immunokb.KnowledgeBase) -> None:
 
 
 def test_enums_are_lower_case_str() -> None:
-    for enum in (immunokb.Status, immunokb.Route, immunokb.License, immunokb.Audience,
-                 immunokb.ReviewFrequency, immunokb.VaccinePurpose, immunokb.VaccinePlatform):
+    for enum in (
+        immunokb.Status,
+        immunokb.Route,
+        immunokb.License,
+        immunokb.Audience,
+        immunokb.ReviewFrequency,
+        immunokb.VaccinePurpose,
+        immunokb.VaccinePlatform,
+    ):
         for member in enum:
             assert isinstance(member, str)
             assert member.value == member.value.lower()
@@ -129,9 +138,19 @@ def test_enums_are_lower_case_str() -> None:
 
 def test_contract_enum_values_exist() -> None:
     assert {s.value for s in immunokb.Status} >= {
-        "approved", "investigational", "discontinued", "failed", "unknown"}
+        "approved",
+        "investigational",
+        "discontinued",
+        "failed",
+        "unknown",
+    }
     assert {r.value for r in immunokb.Route} >= {
-        "intravenous", "oral", "topical", "intravesical", "intratumoral"}
+        "intravenous",
+        "oral",
+        "topical",
+        "intravesical",
+        "intratumoral",
+    }
 
 
 def test_every_field_has_a_description() -> None:
@@ -143,8 +162,20 @@ def test_every_field_has_a_description() -> None:
 
 def test_json_schema_covers_every_model() -> None:
     defs = immunokb.json_schema()["$defs"]
-    for name in ("Source", "Therapy", "Vaccine", "SideEffect", "CancerType", "Citation",
-                 "Statement", "Indication", "SideEffectRelation", "SideEffectLink", "Conflict", "Hit"):
+    for name in (
+        "Source",
+        "Therapy",
+        "Vaccine",
+        "SideEffect",
+        "CancerType",
+        "Citation",
+        "Statement",
+        "Indication",
+        "SideEffectRelation",
+        "SideEffectLink",
+        "Conflict",
+        "Hit",
+    ):
         assert name in defs
     assert defs["Vaccine"]["properties"]["purpose"]["$ref"].endswith("VaccinePurpose")
 
@@ -197,4 +228,5 @@ def test_review_due_is_after_the_review(source: immunokb.Source) -> None:
     if source.last_reviewed is None:
         assert source.review_due is None
     else:
-        assert source.review_due is not None and source.review_due > source.last_reviewed
+        assert source.review_due is not None
+        assert source.review_due > source.last_reviewed

@@ -12,8 +12,18 @@ from conftest import NCI_VACCINES
 
 @pytest.mark.parametrize(
     "query",
-    ["T-VEC", "t-vec", "T VEC", "tvec ", "Imlygic®", "IMLYGIC", "Imlygic™", "talimogene-laherparepvec",
-     "Talimogene Laherparepvec", "talimogene laherparepvec."],
+    [
+        "T-VEC",
+        "t-vec",
+        "T VEC",
+        "tvec ",
+        "Imlygic®",
+        "IMLYGIC",
+        "Imlygic™",
+        "talimogene-laherparepvec",
+        "Talimogene Laherparepvec",
+        "talimogene laherparepvec.",
+    ],
 )
 def test_get_is_insensitive_to_case_hyphens_punctuation_and_marks(kb, query: str) -> None:
     if query.strip() == "tvec":
@@ -28,14 +38,16 @@ def test_get_by_id_name_and_curated_alias(kb) -> None:
     assert kb.get("Sipuleucel T").id == "sipuleucel-t"
     assert kb.get("prostate").id == "prostate-cancer"  # curated alias, marked as such
     (statement,) = kb.get("prostate cancer").statements_for("alias", "prostate")
-    assert statement.is_curated and not statement.citations
+    assert statement.is_curated
+    assert not statement.citations
 
 
 def test_miss_raises_not_found_with_suggestions(kb) -> None:
     with pytest.raises(immunokb.NotFoundError) as info:
         kb.get("sipuleucel")
     error = info.value
-    assert isinstance(error, KeyError) and isinstance(error, immunokb.ImmunoKBError)
+    assert isinstance(error, KeyError)
+    assert isinstance(error, immunokb.ImmunoKBError)
     assert "sipuleucel-T" in error.suggestions
     assert "did you mean" in str(error)
 
@@ -96,14 +108,18 @@ def test_therapies_for(kb) -> None:
 
 
 def test_narrower_and_ancestors(kb) -> None:
-    assert [e.id for e in kb.ancestors("sipuleucel-t")] == ["dendritic-cell-vaccines", "treatment-vaccines"]
+    assert [e.id for e in kb.ancestors("sipuleucel-t")] == [
+        "dendritic-cell-vaccines",
+        "treatment-vaccines",
+    ]
     assert "sipuleucel-t" in {e.id for e in kb.narrower("treatment-vaccines", transitive=True)}
     assert "sipuleucel-t" not in {e.id for e in kb.narrower("treatment-vaccines")}
 
 
 def test_search_ranks_the_named_entity_first(kb) -> None:
     hits = kb.search("tumor lysis", limit=10)
-    assert hits[0].entity is not None and hits[0].entity.id == "tumor-lysis-syndrome"
+    assert hits[0].entity is not None
+    assert hits[0].entity.id == "tumor-lysis-syndrome"
     assert any(h.entity is None and h.source_id == NCI_VACCINES for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert "**tumor**" in hits[0].snippet.lower() or "**lysis**" in hits[0].snippet.lower()
@@ -125,7 +141,9 @@ def test_search_never_fails(text: str) -> None:
 
 def test_conflicts_report_rival_status_claims(corpus) -> None:
     assert immunokb.load().conflicts() == []
-    folder = corpus({"rival.md": f"""
+    folder = corpus(
+        {
+            "rival.md": f"""
         ---
         kind: therapy
         id: rival-therapy
@@ -145,7 +163,9 @@ def test_conflicts_report_rival_status_claims(corpus) -> None:
           - source: commercial-therapeutic-cancer-vaccines
             quote: "Most therapeutic cancer vaccines are still in clinical trials"
         ---
-        """})
+        """
+        }
+    )
     kb = immunokb.load(paths=[folder])
     assert kb.get("rival therapy").status is immunokb.Status.APPROVED  # the first claim
     (conflict,) = kb.conflicts()
@@ -153,7 +173,9 @@ def test_conflicts_report_rival_status_claims(corpus) -> None:
     assert conflict.field is immunokb.StatementField.STATUS
     assert [c.value for c in conflict.claims] == ["approved", "investigational"]
     assert [c.citations[0].source_id for c in conflict.claims] == [
-        NCI_VACCINES, "commercial-therapeutic-cancer-vaccines"]
+        NCI_VACCINES,
+        "commercial-therapeutic-cancer-vaccines",
+    ]
 
 
 def test_stale_sources(kb) -> None:

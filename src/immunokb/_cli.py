@@ -25,13 +25,16 @@ _LIST_KINDS = ("therapies", "vaccines", "side-effects", "cancer-types", "sources
 
 
 def _parser() -> argparse.ArgumentParser:
+    # --json is accepted before or after the command; SUPPRESS keeps a subcommand's
+    # default from overwriting a --json given before it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser = argparse.ArgumentParser(
-        prog="immunokb",
-        description="A typed, cited knowledge base of cancer immunotherapy.",
-        parents=[common],
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON instead of text"
     )
+    parser = argparse.ArgumentParser(
+        prog="immunokb", description="A typed, cited knowledge base of cancer immunotherapy."
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     get = commands.add_parser("get", parents=[common], help="show an entity and its evidence")

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+import immunokb
+
+API_DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+
+CONTRACT = [
+    "load",
+    "KnowledgeBase",
+    "Source",
+    "Therapy",
+    "Vaccine",
+    "SideEffect",
+    "CancerType",
+    "Citation",
+    "SideEffectLink",
+    "Hit",
+    "Status",
+    "Route",
+    "ImmunoKBError",
+    "DocumentError",
+    "NotFoundError",
+]
+
+
+def test_all_is_sorted_and_unique() -> None:
+    assert list(immunokb.__all__) == sorted(set(immunokb.__all__))
+
+
+def test_all_names_exist() -> None:
+    for name in immunokb.__all__:
+        assert getattr(immunokb, name) is not None
+
+
+def test_contract_names_are_public() -> None:
+    assert set(CONTRACT) <= set(immunokb.__all__)
+    assert issubclass(immunokb.Vaccine, immunokb.Therapy)
+    assert issubclass(immunokb.NotFoundError, KeyError)
+    assert issubclass(immunokb.NotFoundError, immunokb.ImmunoKBError)
+    assert issubclass(immunokb.DocumentError, immunokb.ImmunoKBError)
+
+
+def test_all_is_what_the_docs_say() -> None:
+    documented = re.findall(
+        r"^\.\. auto(?:class|function|data|exception):: immunokb\.(\w+)",
+        API_DOC.read_text(encoding="utf-8"),
+        flags=re.MULTILINE,
+    )
+    assert sorted(documented) == sorted(immunokb.__all__)
+    assert len(documented) == len(set(documented))
+
+
+def test_version_comes_from_metadata() -> None:
+    from importlib.metadata import version
+
+    assert immunokb.__version__ == version("immunokb")
+    with pytest.raises(AttributeError):
+        immunokb.no_such_name  # noqa: B018
+
+
+@pytest.mark.skipif(os.environ.get("IMMUNOKB_TEST_INSTALLED") != "1", reason="wheel run only")
+def test_running_against_the_installed_wheel() -> None:
+    # .ci/run sets this when it runs the tests against the built wheel
+    path = Path(immunokb.__file__).resolve()
+    assert "site-packages" in path.parts
+    assert not (path.parents[2] / "pyproject.toml").exists()
