@@ -18,8 +18,13 @@ import urllib.request
 from importlib.metadata import version as _installed_version
 from typing import Any
 
+from docutils.nodes import Element, TextElement
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
+from sphinx.addnodes import pending_xref
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.ext.autodoc import Options
 
 import immunokb
 
@@ -27,7 +32,7 @@ import immunokb
 
 project = "immunokb"
 author = "immunokb developers"
-copyright = f"{dt.date.today().year}, {author}"  # noqa: A001 - Sphinx's name for it
+copyright = f"{dt.date.today().year}, {author}"
 release = _installed_version("immunokb")
 version = release
 
@@ -126,7 +131,7 @@ _PUBLIC = set(immunokb.__all__)
 _PRIVATE_TARGET = re.compile(r"^immunokb\._[a-z_]+\.([A-Za-z_][A-Za-z0-9_]*)(.*)$")
 
 
-def _type_text(tp: Any) -> str:
+def _type_text(tp: object) -> str:
     """A readable annotation, with public immunokb names and constraints stripped."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -154,23 +159,29 @@ def _type_text(tp: Any) -> str:
     return str(tp)
 
 
-def _default_text(value: Any) -> str:
+def _default_text(value: object) -> str:
     if isinstance(value, enum.Enum):
         return repr(value.value)
     return repr(value)
 
 
-def _is_model(obj: Any) -> bool:
-    return isinstance(obj, type) and issubclass(obj, BaseModel)
+def _model(obj: object) -> type[BaseModel] | None:
+    if isinstance(obj, type) and issubclass(obj, BaseModel):
+        return obj
+    return None
 
 
-def _add_model_fields(
-    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+# Sphinx calls event handlers with positional arguments, hence the PLR0917 waivers.
+
+
+def _add_model_fields(  # noqa: PLR0917
+    app: Sphinx, what: str, name: str, obj: object, options: Options, lines: list[str]
 ) -> None:
-    if what != "class" or not _is_model(obj):
+    model = _model(obj)
+    if what != "class" or model is None:
         return
     lines.append("")
-    for field_name, info in obj.model_fields.items():
+    for field_name, info in model.model_fields.items():
         lines.append(f".. py:attribute:: {field_name}")
         lines.append(f"   :type: {_type_text(info.annotation)}")
         if info.default is not PydanticUndefined:
@@ -181,19 +192,20 @@ def _add_model_fields(
             lines.append("")
 
 
-def _model_signature(
-    app: Any,
+def _model_signature(  # noqa: PLR0917
+    app: Sphinx,
     what: str,
     name: str,
-    obj: Any,
-    options: Any,
+    obj: object,
+    options: Options,
     signature: str | None,
     return_annotation: str | None,
 ) -> tuple[str, str | None] | None:
-    if what != "class" or not _is_model(obj):
+    model = _model(obj)
+    if what != "class" or model is None:
         return None
     parts = []
-    for field_name, info in obj.model_fields.items():
+    for field_name, info in model.model_fields.items():
         if info.default is PydanticUndefined:
             parts.append(field_name)
         else:
@@ -201,15 +213,27 @@ def _model_signature(
     return "(*, " + ", ".join(parts) + ")", None
 
 
-def _version_doc(
-    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+def _skip_model_config(  # noqa: PLR0917
+    app: Sphinx, what: str, name: str, obj: object, skip: bool, options: Options
+) -> bool | None:
+    # Every model inherits `model_config` (pydantic's own settings) from a private
+    # base class; it is not part of immunokb's API.
+    if name == "model_config":
+        return True
+    return None
+
+
+def _version_doc(  # noqa: PLR0917
+    app: Sphinx, what: str, name: str, obj: object, options: Options, lines: list[str]
 ) -> None:
     # `immunokb.__version__` is a plain str, whose own docstring autodoc would show.
     if name == "immunokb.__version__":
         lines[:] = ["The installed version of immunokb, read from the package metadata."]
 
 
-def _resolve_private(app: Any, env: Any, node: Any, contnode: Any) -> Any:
+def _resolve_private(
+    app: Sphinx, env: BuildEnvironment, node: pending_xref, contnode: TextElement
+) -> Element | None:
     if node.get("refdomain") != "py":
         return None
     match = _PRIVATE_TARGET.match(node.get("reftarget", ""))
@@ -222,9 +246,11 @@ def _resolve_private(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     )
 
 
-def setup(app: Any) -> None:
+def setup(app: Sphinx) -> None:
     """Connect the helpers above."""
     app.connect("autodoc-process-docstring", _add_model_fields)
     app.connect("autodoc-process-docstring", _version_doc)
-    app.connect("autodoc-process-signature", _model_signature)
-    app.connect("missing-reference", _resolve_private)
+    app.connect("autodoc-skip-member", _skip_model_config)
+    # Before sphinx-autodoc-typehints' handler (priority 500), which would otherwise
+    # answer first with pydantic's generic ``(**data)``.
+    app.connect("autodoc-process-signature", _model_signature, priority=400)

@@ -233,7 +233,10 @@ def test_no_raw_dependency_exception_escapes(corpus) -> None:
     error = _load_error(folder)
     assert type(error) is immunokb.DocumentError
     assert error.__cause__ is None
-    assert error.__suppress_context__
+    assert error.__context__ is None
+    assert "malformed YAML" in error.reason
+    assert error.line == 4  # where the parser gave up: the closing '---'
+    assert "flow sequence that starts on line 3" in error.reason
 
 
 def test_failed_load_leaves_the_bundled_kb_whole(corpus) -> None:
@@ -290,3 +293,34 @@ def test_import_reads_no_file_and_no_yaml() -> None:
         "assert 'yaml' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_nested_field_typo_gets_a_suggestion(corpus) -> None:
+    text = side_effect_doc().replace('      quote: "Sipuleucel', '      qoute: "Sipuleucel', 1)
+    error = _load_error(corpus({"typo.md": text}))
+    typo = [p for p in error.problems if p.field == "name.cite[0].qoute"]
+    assert typo
+    assert "did you mean 'quote'" in typo[0].reason
+
+
+def test_each_listed_problem_reads_alone(corpus) -> None:
+    folder = corpus(
+        {
+            "a.md": side_effect_doc("a-one", quote="not there"),
+            "b.md": side_effect_doc("b-two", quote="nor here"),
+        }
+    )
+    error = _load_error(folder)
+    assert len(error.problems) >= 2
+    assert "more problem" in str(error)
+    assert all("more problem" not in str(p) for p in error.problems)
+
+
+def test_null_tag_lists_mean_no_tags(corpus) -> None:
+    folder = corpus(
+        {"src.md": "---\ntitle: T\ntags: null\ncancerTypes:\nlicense: null\n---\nBody.\n"}
+    )
+    source = immunokb.load(paths=[folder], bundled=False).source("src")
+    assert source.tags == ()
+    assert source.cancer_types == ()
+    assert source.license is immunokb.License.UNKNOWN

@@ -115,7 +115,9 @@ class _EntityDoc(_Doc):
     purpose: _StatementDoc | None = None
 
 
-_ENTITY_FIELDS = frozenset(_EntityDoc.model_fields)
+_DOCUMENT_WORDS = frozenset().union(
+    *(m.model_fields for m in (_EntityDoc, _CiteDoc, _StatementDoc, _IndicationDoc, _SideEffectDoc))
+)
 _THERAPY_ONLY = frozenset({"status", "routes", "indications", "side_effects"})
 _VACCINE_ONLY = frozenset({"platform", "purpose"})
 _FAMILY = {
@@ -138,9 +140,12 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
+            # The raised error repeats the first problem and carries them all; the
+            # entries of .problems stay single problems.
             first = self.items[0]
-            first.problems = tuple(self.items)
-            raise first
+            error = DocumentError(first.reason, path=first.path, line=first.line, field=first.field)
+            error.problems = tuple(self.items)
+            raise error
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -180,7 +185,7 @@ def _validation_errors(
             loc = (rename.get(loc[0], loc[0]), *loc[1:])
         reason = _describe(err)
         if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
-            reason += _did_you_mean(loc[-1], _ENTITY_FIELDS if rename is None else HOUSE_FIELDS)
+            reason += _did_you_mean(loc[-1], _DOCUMENT_WORDS if rename is None else HOUSE_FIELDS)
         out.append(doc.error(reason, loc))
     return out
 
@@ -245,8 +250,8 @@ def _build_source(doc: ParsedDocument, problems: _Problems) -> Source | None:
                 ok = False
                 continue
             data["last_reviewed"], data["last_reviewed_precision"] = parsed
-        elif field in {"license", "audience"} and value is None:
-            continue  # not stated: the model's default is 'unknown'
+        elif value is None and field in {"license", "audience", "cancer_types", "tags"}:
+            continue  # not stated: the model's default ('unknown', or no tags)
         else:
             data[field] = tuple(value) if isinstance(value, list) else value
     if "title" not in doc.meta:

@@ -79,7 +79,8 @@ def _evidence_lines(
 
 
 def _show_entity(kb: KnowledgeBase, entity: Entity) -> list[str]:
-    lines = [f"{entity.name}  [{type(entity).__name__.lower()}: {entity.id}]"]
+    kind = getattr(entity, "kind", "entity")
+    lines = [f"{entity.name}  [{kind}: {entity.id}]"]
     if entity.aliases:
         lines.append("  also called: " + ", ".join(entity.aliases))
     if entity.broader:

@@ -178,10 +178,11 @@ def parse_document(path: str, data: bytes) -> ParsedDocument:
         node = yaml.compose(block, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        reason = f"malformed YAML: {exc.problem or exc.context}"
+        if exc.context and exc.context_mark is not None and exc.problem:
+            reason += f" ({exc.context} that starts on line {first_line + exc.context_mark.line})"
         raise DocumentError(
-            f"malformed YAML: {exc.problem or exc.context}",
-            path=path,
-            line=None if mark is None else first_line + mark.line,
+            reason, path=path, line=None if mark is None else first_line + mark.line
         ) from None
     except yaml.YAMLError as exc:
         raise DocumentError(f"malformed YAML: {exc}", path=path) from None

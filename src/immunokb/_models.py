@@ -348,7 +348,10 @@ class Therapy(Entity):
     )
     status: Status = Field(
         default=Status.UNKNOWN,
-        description="Development status, as the best-tier source states it; 'unknown' if unstated.",
+        description=(
+            "Development status: the first status claim in the entity's document (the one the "
+            "curator adopts); rival claims remain as statements. 'unknown' if unstated."
+        ),
     )
     routes: tuple[Route, ...] = Field(default=(), description="Routes of administration stated.")
     indications: tuple[Indication, ...] = Field(
@@ -506,7 +509,7 @@ class Source(_Frozen):
         """The last day the source counts as current, or None if it states no review date.
 
         The period is the review frequency's (monthly 1, quarterly 3, annual 12 months),
-        or :data:`DEFAULT_REVIEW_MONTHS` when the source names none (no frequency or
+        or ``DEFAULT_REVIEW_MONTHS`` (12) when the source names none (no frequency or
         ``as_needed``). A review date stated only to the month or year counts from the
         first day of that month or year: the earliest day it can be, so a source is
         never reported current for longer than it may be.
