@@ -134,16 +134,24 @@ class KnowledgeBase:
 
     __slots__ = (
         "_by_id",
+        "_cancer_types",
         "_entities",
         "_lock",
         "_names",
         "_narrower",
         "_search",
+        "_side_effects",
         "_sources",
+        "_therapies",
+        "_vaccines",
     )
 
     _sources: Mapping[str, Source]
     _entities: tuple[AnyEntity, ...]
+    _therapies: tuple[Therapy, ...]
+    _vaccines: tuple[Vaccine, ...]
+    _side_effects: tuple[SideEffect, ...]
+    _cancer_types: tuple[CancerType, ...]
     _by_id: Mapping[str, AnyEntity]
     _names: Mapping[str, str]
     _narrower: Mapping[str, tuple[str, ...]]
@@ -168,6 +176,10 @@ class KnowledgeBase:
             MappingProxyType({s.id: s for s in sorted(sources, key=lambda s: s.id)}),
         )
         setter(self, "_entities", ordered)
+        setter(self, "_therapies", tuple(e for e in ordered if isinstance(e, Therapy)))
+        setter(self, "_vaccines", tuple(e for e in ordered if isinstance(e, Vaccine)))
+        setter(self, "_side_effects", tuple(e for e in ordered if isinstance(e, SideEffect)))
+        setter(self, "_cancer_types", tuple(e for e in ordered if isinstance(e, CancerType)))
         setter(self, "_by_id", MappingProxyType({e.id: e for e in ordered}))
         setter(self, "_names", MappingProxyType(names))
         setter(self, "_narrower", MappingProxyType({k: tuple(v) for k, v in narrower.items()}))
@@ -205,22 +217,22 @@ class KnowledgeBase:
     @property
     def therapies(self) -> tuple[Therapy, ...]:
         """Every therapy, vaccines included, sorted by id."""
-        return tuple(e for e in self._entities if isinstance(e, Therapy))
+        return self._therapies
 
     @property
     def vaccines(self) -> tuple[Vaccine, ...]:
         """Every vaccine, sorted by id."""
-        return tuple(e for e in self._entities if isinstance(e, Vaccine))
+        return self._vaccines
 
     @property
     def side_effects(self) -> tuple[SideEffect, ...]:
         """Every side effect, sorted by id."""
-        return tuple(e for e in self._entities if isinstance(e, SideEffect))
+        return self._side_effects
 
     @property
     def cancer_types(self) -> tuple[CancerType, ...]:
         """Every cancer type, sorted by id."""
-        return tuple(e for e in self._entities if isinstance(e, CancerType))
+        return self._cancer_types
 
     # ------------------------------------------------------------------ lookup
 
@@ -312,7 +324,8 @@ class KnowledgeBase:
                 continue
             for relation in sorted(origin.side_effects, key=lambda r: r.side_effect_id):
                 effect = self._by_id[relation.side_effect_id]
-                assert isinstance(effect, SideEffect)  # noqa: S101 - guaranteed by the build
+                if not isinstance(effect, SideEffect):  # the build guarantees it
+                    continue
                 links.append(
                     SideEffectLink(
                         therapy_id=found.id,
