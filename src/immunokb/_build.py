@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
@@ -118,6 +118,16 @@ class _EntityDoc(_Doc):
 _DOCUMENT_WORDS = frozenset().union(
     *(m.model_fields for m in (_EntityDoc, _CiteDoc, _StatementDoc, _IndicationDoc, _SideEffectDoc))
 )
+_STATEMENT_FIELDS: tuple[tuple[StatementField, str, type[Enum] | None], ...] = (
+    (StatementField.NAME, "name", None),
+    (StatementField.ALIAS, "aliases", None),
+    (StatementField.STATUS, "status", Status),
+    (StatementField.BROADER, "broader", None),
+    (StatementField.ROUTE, "routes", Route),
+    (StatementField.PLATFORM, "platform", VaccinePlatform),
+    (StatementField.PURPOSE, "purpose", VaccinePurpose),
+)
+"""Document keys that hold statements, the field each gives evidence for, its vocabulary."""
 _THERAPY_ONLY = frozenset({"status", "routes", "indications", "side_effects"})
 _VACCINE_ONLY = frozenset({"platform", "purpose"})
 _FAMILY = {
@@ -364,48 +374,21 @@ class _EntityBuilder:
         if spec.kind == "vaccine" and spec.purpose is None:
             self.problems.add(doc.error("required field is missing", field="purpose"))
 
-        statements: list[Statement | None] = [
-            self.statement(doc, StatementField.NAME, spec.name, ("name",))
-        ]
-        groups: list[tuple[StatementField, str, Sequence[_StatementDoc]]] = [
-            (StatementField.ALIAS, "aliases", spec.aliases),
-            (StatementField.STATUS, "status", _status_claims(spec)),
-            (StatementField.BROADER, "broader", spec.broader),
-            (StatementField.ROUTE, "routes", spec.routes),
-        ]
-        for field, key, claims in groups:
-            listed = key != "status" or isinstance(spec.status, tuple)
-            statements += [
-                self.statement(doc, field, claim, (key, i) if listed else (key,))
-                for i, claim in enumerate(claims)
-            ]
-        singles = [
-            (StatementField.PLATFORM, "platform", spec.platform),
-            (StatementField.PURPOSE, "purpose", spec.purpose),
-        ]
-        vocabularies: dict[str, type[Enum]] = {
-            "status": Status,
-            "platform": VaccinePlatform,
-            "purpose": VaccinePurpose,
-            "routes": Route,
-        }
-        for field, key, claim in singles:
-            if claim is not None:
-                statements.append(self.statement(doc, field, claim, (key,)))
-        for key, enum in vocabularies.items():
-            raw = getattr(spec, key)
-            claims_list = raw if isinstance(raw, tuple) else (() if raw is None else (raw,))
-            for index, claim in enumerate(claims_list):
-                allowed = [member.value for member in enum]
-                if claim.value not in allowed:
-                    loc: Loc = (key, index, "value") if isinstance(raw, tuple) else (key, "value")
+        statements: list[Statement | None] = []
+        for field, key, vocabulary in _STATEMENT_FIELDS:
+            claims, listed = _claims(spec, key)
+            for index, claim in enumerate(claims):
+                loc: Loc = (key, index) if listed else (key,)
+                allowed = [] if vocabulary is None else [member.value for member in vocabulary]
+                if allowed and claim.value not in allowed:
                     self.problems.add(
                         doc.error(
                             f"{claim.value!r} is not one of: {', '.join(allowed)}"
                             + _did_you_mean(claim.value, allowed),
-                            loc,
+                            (*loc, "value"),
                         )
                     )
+                statements.append(self.statement(doc, field, claim, loc))
         citations = [self.citation(doc, c, ("cite", i)) for i, c in enumerate(spec.cite)]
         relations: dict[str, list[dict[str, Any] | None]] = {"indications": [], "side_effects": []}
         for index, indication in enumerate(spec.indications):
@@ -438,8 +421,8 @@ class _EntityBuilder:
         }
         model: type[AnyEntity]
         if _FAMILY[spec.kind] == "therapy":
-            claims = _status_claims(spec)
-            data["status"] = claims[0].value if claims else Status.UNKNOWN
+            status_claims, _ = _claims(spec, "status")
+            data["status"] = status_claims[0].value if status_claims else Status.UNKNOWN
             data["routes"] = tuple(r.value for r in spec.routes)
             data["indications"] = tuple(relations["indications"])
             data["side_effects"] = tuple(relations["side_effects"])
@@ -453,11 +436,17 @@ class _EntityBuilder:
         return _validate(model, data, doc, self.problems)
 
 
-def _status_claims(spec: _EntityDoc) -> tuple[_StatementDoc, ...]:
-    """Status claims in document order; the first is the entity's own status."""
-    if spec.status is None:
-        return ()
-    return spec.status if isinstance(spec.status, tuple) else (spec.status,)
+def _claims(spec: _EntityDoc, key: str) -> tuple[tuple[_StatementDoc, ...], bool]:
+    """The statements given for ``key`` in document order, and whether they were a list.
+
+    For ``status`` the first claim is the entity's own status; the others are rivals.
+    """
+    raw = getattr(spec, key)
+    if raw is None:
+        return (), False
+    if isinstance(raw, tuple):
+        return raw, True
+    return (raw,), False
 
 
 def _validate(
