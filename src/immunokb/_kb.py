@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 
 from ._errors import NotFoundError
 from ._models import (
@@ -141,12 +141,14 @@ class KnowledgeBase:
         "_narrower",
         "_search",
         "_side_effects",
+        "_source_list",
         "_sources",
         "_therapies",
         "_vaccines",
     )
 
     _sources: Mapping[str, Source]
+    _source_list: tuple[Source, ...]
     _entities: tuple[AnyEntity, ...]
     _therapies: tuple[Therapy, ...]
     _vaccines: tuple[Vaccine, ...]
@@ -170,11 +172,9 @@ class KnowledgeBase:
             for parent in entity.broader:
                 narrower.setdefault(parent, []).append(entity.id)
         setter = object.__setattr__
-        setter(
-            self,
-            "_sources",
-            MappingProxyType({s.id: s for s in sorted(sources, key=lambda s: s.id)}),
-        )
+        ordered_sources = tuple(sorted(sources, key=lambda s: s.id))
+        setter(self, "_source_list", ordered_sources)
+        setter(self, "_sources", MappingProxyType({s.id: s for s in ordered_sources}))
         setter(self, "_entities", ordered)
         setter(self, "_therapies", tuple(e for e in ordered if isinstance(e, Therapy)))
         setter(self, "_vaccines", tuple(e for e in ordered if isinstance(e, Vaccine)))
@@ -207,7 +207,7 @@ class KnowledgeBase:
     @property
     def sources(self) -> tuple[Source, ...]:
         """Every source document, sorted by id."""
-        return tuple(self._sources.values())
+        return self._source_list
 
     @property
     def entities(self) -> tuple[AnyEntity, ...]:
@@ -245,7 +245,7 @@ class KnowledgeBase:
         key = normalize(text)
         entity_id = self._names.get(key)
         if entity_id is None:
-            raise NotFoundError(text, self._suggest(key, self._entities))
+            raise NotFoundError(text, self._suggest(key))
         return self._by_id[entity_id]
 
     def source(self, source_id: str) -> Source:
@@ -263,25 +263,23 @@ class KnowledgeBase:
     def _typed(self, text: str, kind: type[_E], what: str) -> _E:
         entity = self.get(text)
         if not isinstance(entity, kind):
-            candidates = [e for e in self._entities if isinstance(e, kind)]
-            raise NotFoundError(text, self._suggest(normalize(text), candidates), what=what)
+            raise NotFoundError(text, self._suggest(normalize(text), kind), what=what)
         return entity
 
-    def _suggest(self, key: str, candidates: tuple[AnyEntity, ...] | list[Any]) -> tuple[str, ...]:
+    def _suggest(self, key: str, kind: type[Entity] = Entity) -> tuple[str, ...]:
+        """Names of the entities of ``kind`` whose labels are closest to ``key``."""
         if not key:
             return ()
-        scored: list[tuple[float, str]] = []
-        for entity in candidates:
-            best = 0.0
-            for label in (entity.name, *entity.aliases):
-                norm = normalize(label)
-                ratio = difflib.SequenceMatcher(None, key, norm).ratio()
-                if key in norm or norm in key:
-                    ratio = max(ratio, 0.8)
-                best = max(best, ratio)
-            if best >= 0.6:
-                scored.append((-best, entity.name))
-        return tuple(name for _, name in sorted(scored)[:_MAX_SUGGESTIONS])
+        best: dict[str, float] = {}
+        for label, entity_id in self._names.items():  # labels are already normalised
+            if not isinstance(self._by_id[entity_id], kind):
+                continue
+            ratio = difflib.SequenceMatcher(None, key, label).ratio()
+            if key in label or label in key:
+                ratio = max(ratio, 0.8)
+            best[entity_id] = max(ratio, best.get(entity_id, 0.0))
+        scored = sorted((-r, self._by_id[i].name) for i, r in best.items() if r >= 0.6)
+        return tuple(name for _, name in scored[:_MAX_SUGGESTIONS])
 
     def narrower(self, text: str, *, transitive: bool = False) -> tuple[AnyEntity, ...]:
         """Entities whose broader links point at this one (all levels if ``transitive``)."""
