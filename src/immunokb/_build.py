@@ -26,15 +26,20 @@ from ._errors import DocumentError
 from ._kb import KnowledgeBase
 from ._models import (
     AnyEntity,
+    adopted_status,
     CancerType,
     Citation,
     DatePrecision,
+    Dispute,
+    Indication,
+    Phase,
     Route,
     SideEffect,
     Source,
     Statement,
     StatementField,
     Status,
+    StatusClaim,
     Therapy,
     Vaccine,
     VaccinePlatform,
@@ -79,7 +84,9 @@ class _Doc(BaseModel):
 class _CiteDoc(_Doc):
     source: str = Field(description="Id of the source document.")
     quote: str = Field(min_length=1, description="Verbatim words from the source body.")
-    lead_in: str | None = Field(default=None, description="For a list item: the list's lead-in.")
+    lead_in: str | None = Field(
+        default=None, description="The list's lead-in sentence, or the section's heading."
+    )
 
 
 class _ClaimDoc(_Doc):
@@ -91,7 +98,22 @@ class _StatementDoc(_ClaimDoc):
     value: str
 
 
-class _IndicationDoc(_ClaimDoc):
+class _DisputeDoc(_Doc):
+    claim: str = Field(min_length=1)
+    cite: tuple[_CiteDoc, ...] = Field(min_length=1)
+
+
+class _StatusClaimDoc(_ClaimDoc):
+    phase: Phase | None = None
+    regulator: str | None = None
+    disputed_by: tuple[_DisputeDoc, ...] = ()
+
+
+class _StatusDoc(_StatusClaimDoc):
+    value: Status
+
+
+class _IndicationDoc(_StatusClaimDoc):
     cancer_type: str
     status: Status
 
@@ -107,7 +129,7 @@ class _EntityDoc(_Doc):
     aliases: tuple[_StatementDoc, ...] = ()
     broader: tuple[_StatementDoc, ...] = ()
     cite: tuple[_CiteDoc, ...] = Field(min_length=1)
-    status: _StatementDoc | tuple[_StatementDoc, ...] | None = None
+    status: _StatusDoc | tuple[_StatusDoc, ...] | None = None
     routes: tuple[_StatementDoc, ...] = ()
     indications: tuple[_IndicationDoc, ...] = ()
     side_effects: tuple[_SideEffectDoc, ...] = ()
@@ -116,12 +138,14 @@ class _EntityDoc(_Doc):
 
 
 _DOCUMENT_WORDS = frozenset().union(
-    *(m.model_fields for m in (_EntityDoc, _CiteDoc, _StatementDoc, _IndicationDoc, _SideEffectDoc))
+    *(
+        m.model_fields
+        for m in (_EntityDoc, _CiteDoc, _StatusDoc, _IndicationDoc, _SideEffectDoc, _DisputeDoc)
+    )
 )
 _STATEMENT_FIELDS: tuple[tuple[StatementField, str, type[Enum] | None], ...] = (
     (StatementField.NAME, "name", None),
     (StatementField.ALIAS, "aliases", None),
-    (StatementField.STATUS, "status", Status),
     (StatementField.BROADER, "broader", None),
     (StatementField.ROUTE, "routes", Route),
     (StatementField.PLATFORM, "platform", VaccinePlatform),
@@ -280,8 +304,11 @@ def _build_source(doc: ParsedDocument, problems: _Problems) -> Source | None:
 
 
 class _EntityBuilder:
-    def __init__(self, texts: dict[str, SourceText], problems: _Problems) -> None:
+    def __init__(
+        self, texts: dict[str, SourceText], tiers: dict[str, int | None], problems: _Problems
+    ) -> None:
         self.texts = texts
+        self.tiers = tiers
         self.problems = problems
 
     def citation(self, doc: ParsedDocument, cite: _CiteDoc, loc: Loc) -> Citation | None:
@@ -300,7 +327,7 @@ class _EntityBuilder:
                 self.problems.add(doc.error(_quote_miss(text, cite), (*loc, "quote")))
                 return None
             return Citation(source_id=cite.source, quote=cite.quote, start=found[0], end=found[1])
-        result = text.find_list_item(cite.lead_in, cite.quote)
+        result = text.find_in_context(cite.lead_in, cite.quote)
         if isinstance(result, str):
             field = "lead_in" if result.startswith("lead_in") else "quote"
             self.problems.add(doc.error(f"{result} (source {cite.source!r})", (*loc, field)))
@@ -357,6 +384,83 @@ class _EntityBuilder:
                     return None
         return Statement(field=field, value=claim.value, **evidence)
 
+    def claim(
+        self, doc: ParsedDocument, claim: _StatusClaimDoc, status: Status, loc: Loc
+    ) -> dict[str, Any] | None:
+        """Evidence and attribution of one status or indication claim."""
+        if status is Status.DISPUTED:
+            field = "value" if isinstance(claim, _StatusDoc) else "status"
+            self.problems.add(
+                doc.error(
+                    "'disputed' is not a claim a source makes; give each source's claim and "
+                    "the status becomes 'disputed' when they disagree",
+                    (*loc, field),
+                )
+            )
+            return None
+        evidence = self.evidence(doc, claim, loc)
+        if evidence is None:
+            return None
+        citations: tuple[Citation, ...] = evidence["citations"]
+        sources = sorted({c.source_id for c in citations})
+        if len(sources) > 1:
+            self.problems.add(
+                doc.error(
+                    "a status claim is one source's claim, but this one cites "
+                    f"{', '.join(sources)}; give each source its own entry",
+                    (*loc, "cite"),
+                )
+            )
+            return None
+        said = " ".join(normalize_quote(f"{c.lead_in or ''} {c.quote}") for c in citations)
+        if claim.regulator is not None and citations:
+            if normalize_quote(claim.regulator).casefold() not in said.casefold():
+                self.problems.add(
+                    doc.error(
+                        f"the quotes do not name the regulator {claim.regulator!r}",
+                        (*loc, "regulator"),
+                    )
+                )
+                return None
+        if claim.phase is not None and citations and "phase" not in said.casefold():
+            self.problems.add(doc.error("the quotes do not state a trial phase", (*loc, "phase")))
+            return None
+        source_id = sources[0] if sources else None
+        disputes = []
+        for index, dispute in enumerate(claim.disputed_by):
+            where: Loc = (*loc, "disputed_by", index)
+            found = [self.citation(doc, c, (*where, "cite", i)) for i, c in enumerate(dispute.cite)]
+            quoted = [c for c in found if c is not None]
+            if len(quoted) < len(found):
+                return None
+            others = {c.source_id for c in quoted}
+            if len(others) > 1 or source_id in others:
+                self.problems.add(
+                    doc.error(
+                        "a dispute quotes one source, other than the claim's own",
+                        (*where, "cite"),
+                    )
+                )
+                return None
+            other = quoted[0].source_id
+            disputes.append(
+                Dispute(
+                    claim=dispute.claim.strip(),
+                    source_id=other,
+                    tier=self.tiers.get(other),
+                    citations=tuple(quoted),
+                )
+            )
+        return {
+            **evidence,
+            "status": status,
+            "source_id": source_id,
+            "tier": None if source_id is None else self.tiers.get(source_id),
+            "phase": claim.phase,
+            "regulator": claim.regulator,
+            "disputed_by": tuple(disputes),
+        }
+
     def entity(self, doc: ParsedDocument) -> AnyEntity | None:
         try:
             spec = _EntityDoc.model_validate(doc.meta)
@@ -390,17 +494,19 @@ class _EntityBuilder:
                     )
                 statements.append(self.statement(doc, field, claim, loc))
         citations = [self.citation(doc, c, ("cite", i)) for i, c in enumerate(spec.cite)]
-        relations: dict[str, list[dict[str, Any] | None]] = {"indications": [], "side_effects": []}
+        relations: dict[str, list[dict[str, Any] | None]] = {
+            "indications": [],
+            "side_effects": [],
+            "status_claims": [],
+        }
+        status_docs, listed = _claims(spec, "status")
+        for index, status_doc in enumerate(status_docs):
+            loc = ("status", index) if listed else ("status",)
+            relations["status_claims"].append(self.claim(doc, status_doc, status_doc.value, loc))
         for index, indication in enumerate(spec.indications):
-            evidence = self.evidence(doc, indication, ("indications", index))
+            claim = self.claim(doc, indication, indication.status, ("indications", index))
             relations["indications"].append(
-                None
-                if evidence is None
-                else {
-                    "cancer_type_id": indication.cancer_type,
-                    "status": indication.status,
-                    **evidence,
-                }
+                None if claim is None else {"cancer_type_id": indication.cancer_type, **claim}
             )
         for index, effect in enumerate(spec.side_effects):
             evidence = self.evidence(doc, effect, ("side_effects", index))
@@ -421,10 +527,16 @@ class _EntityBuilder:
         }
         model: type[AnyEntity]
         if _FAMILY[spec.kind] == "therapy":
-            status_claims, _ = _claims(spec, "status")
-            data["status"] = status_claims[0].value if status_claims else Status.UNKNOWN
+            status_claims = sorted(
+                (StatusClaim(**c) for c in relations["status_claims"] if c is not None),
+                key=lambda c: c.trust_key,
+            )
+            data["status"] = adopted_status(status_claims)
+            data["status_claims"] = tuple(status_claims)
             data["routes"] = tuple(r.value for r in spec.routes)
-            data["indications"] = tuple(relations["indications"])
+            data["indications"] = tuple(
+                Indication(**c) for c in relations["indications"] if c is not None
+            )
             data["side_effects"] = tuple(relations["side_effects"])
             model = Therapy
             if spec.kind == "vaccine":
@@ -436,11 +548,8 @@ class _EntityBuilder:
         return _validate(model, data, doc, self.problems)
 
 
-def _claims(spec: _EntityDoc, key: str) -> tuple[tuple[_StatementDoc, ...], bool]:
-    """The statements given for ``key`` in document order, and whether they were a list.
-
-    For ``status`` the first claim is the entity's own status; the others are rivals.
-    """
+def _claims(spec: _EntityDoc, key: str) -> tuple[tuple[Any, ...], bool]:
+    """The statements given for ``key`` in document order, and whether they were a list."""
     raw = getattr(spec, key)
     if raw is None:
         return (), False
@@ -578,7 +687,9 @@ def _check_references(
 # --------------------------------------------------------------------------- entry point
 
 
-def build(documents: Iterable[tuple[str, bytes]]) -> KnowledgeBase:
+def build(
+    documents: Iterable[tuple[str, bytes]], *, content_version: str | None = None
+) -> KnowledgeBase:
     """Build a knowledge base from ``(path, bytes)`` pairs, or raise DocumentError."""
     problems = _Problems()
     parsed: list[ParsedDocument] = []
@@ -610,7 +721,8 @@ def build(documents: Iterable[tuple[str, bytes]]) -> KnowledgeBase:
         source_paths[source.id] = doc.path
 
     texts = {source_id: SourceText(source.text) for source_id, source in sources.items()}
-    builder = _EntityBuilder(texts, problems)
+    tiers = {source_id: source.tier for source_id, source in sources.items()}
+    builder = _EntityBuilder(texts, tiers, problems)
     entities: list[tuple[AnyEntity, ParsedDocument]] = []
     for doc in entity_docs:
         entity = builder.entity(doc)
@@ -619,5 +731,7 @@ def build(documents: Iterable[tuple[str, bytes]]) -> KnowledgeBase:
     _check_references(entities, problems)
     problems.raise_if_any()
     return KnowledgeBase(
-        sources=tuple(sources.values()), entities=tuple(entity for entity, _ in entities)
+        sources=tuple(sources.values()),
+        entities=tuple(entity for entity, _ in entities),
+        content_version=content_version,
     )

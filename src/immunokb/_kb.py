@@ -17,15 +17,20 @@ from ._errors import NotFoundError
 from ._models import (
     AnyEntity,
     CancerType,
+    Claim,
     Conflict,
     Entity,
     Hit,
     SideEffect,
+    Indication,
     SideEffectLink,
     Source,
     StatementField,
+    Status,
+    StatusClaim,
     Therapy,
     Vaccine,
+    adopted_status,
 )
 from ._normalize import normalize
 
@@ -135,6 +140,7 @@ class KnowledgeBase:
     __slots__ = (
         "_by_id",
         "_cancer_types",
+        "_content_version",
         "_entities",
         "_lock",
         "_names",
@@ -159,8 +165,15 @@ class KnowledgeBase:
     _narrower: Mapping[str, tuple[str, ...]]
     _search: _SearchIndex | None
     _lock: threading.Lock
+    _content_version: str | None
 
-    def __init__(self, *, sources: tuple[Source, ...], entities: tuple[AnyEntity, ...]) -> None:
+    def __init__(
+        self,
+        *,
+        sources: tuple[Source, ...],
+        entities: tuple[AnyEntity, ...],
+        content_version: str | None = None,
+    ) -> None:
         """Wrap already validated sources and entities (use :func:`immunokb.load`)."""
         ordered = tuple(sorted(entities, key=lambda e: e.id))
         names: dict[str, str] = {}
@@ -184,6 +197,7 @@ class KnowledgeBase:
         setter(self, "_names", MappingProxyType(names))
         setter(self, "_narrower", MappingProxyType({k: tuple(v) for k, v in narrower.items()}))
         setter(self, "_search", None)
+        setter(self, "_content_version", content_version)
         setter(self, "_lock", threading.Lock())
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
@@ -203,6 +217,14 @@ class KnowledgeBase:
         )
 
     # ------------------------------------------------------------------ collections
+
+    @property
+    def content_version(self) -> str | None:
+        """Version of the bundled content (see CHANGELOG.md), or None without bundled content.
+
+        User documents loaded beside the bundled ones do not change it.
+        """
+        return self._content_version
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -342,17 +364,55 @@ class KnowledgeBase:
         return [t for t in self.therapies if any(i.cancer_type_id in wanted for i in t.indications)]
 
     def conflicts(self) -> list[Conflict]:
-        """Fields on which sources make different claims about the same entity.
+        """Where the claims about a therapy's status, or one of its indications, disagree.
 
-        Today this covers status: two statements about one entity's status with
-        different values are a conflict, whatever the sources' tiers.
+        One entry per disputed field: the therapy's ``status``, or its ``indication``
+        for one cancer type (``subject``). Claims disagree when their statuses differ
+        (other than ``approved`` beside ``in_use``), or when a claim carries evidence
+        against it from another source (``disputed_by``). Each entry lists every claim,
+        with its source, tier and citations, most trusted first, and each dispute as a
+        claim of its own (``disputes=True``). Sorted by entity id, then field.
         """
-        out = []
-        for entity in self._entities:
-            claims = entity.statements_for(StatementField.STATUS)
-            if len({c.value for c in claims}) > 1:
+        out: list[Conflict] = []
+        for therapy in self._therapies:
+            groups: list[tuple[StatementField, str | None, tuple[StatusClaim | Indication, ...]]]
+            groups = [(StatementField.STATUS, None, therapy.status_claims)]
+            groups += [
+                (StatementField.INDICATION, cancer_type_id, therapy.indications_for(cancer_type_id))
+                for cancer_type_id in sorted(therapy.cancer_type_ids)
+            ]
+            for field, subject, claims in groups:
+                if adopted_status(claims) is not Status.DISPUTED:
+                    continue
+                sides: list[Claim] = []
+                for claim in claims:
+                    sides.append(
+                        Claim(
+                            value=claim.status.value,
+                            source_id=claim.source_id,
+                            tier=claim.tier,
+                            citations=claim.citations,
+                            curated=claim.curated,
+                        )
+                    )
+                    sides += [
+                        Claim(
+                            value=d.claim,
+                            source_id=d.source_id,
+                            tier=d.tier,
+                            citations=d.citations,
+                            disputes=True,
+                        )
+                        for d in claim.disputed_by
+                    ]
                 out.append(
-                    Conflict(entity_id=entity.id, field=StatementField.STATUS, claims=claims)
+                    Conflict(
+                        entity_id=therapy.id,
+                        field=field,
+                        subject=subject,
+                        adopted=Status.DISPUTED,
+                        claims=tuple(sides),
+                    )
                 )
         return out
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     else:  # pragma: no cover
         from importlib_resources.abc import Traversable
 
-__all__ = ["bundled_documents", "load"]
+__all__ = ["bundled_content_version", "bundled_documents", "load"]
 
 _lock = threading.Lock()
 _bundled: KnowledgeBase | None = None
@@ -43,6 +43,12 @@ def _walk(folder: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:
 def bundled_documents() -> list[tuple[str, bytes]]:
     """The package's documents as ``(resource path, bytes)``, in a stable order."""
     return list(_walk(files("immunokb").joinpath("data"), "immunokb/data/"))
+
+
+def bundled_content_version() -> str:
+    """The version of the bundled content (``data/CONTENT_VERSION``), e.g. ``1.0.0``."""
+    raw = files("immunokb").joinpath("data", "CONTENT_VERSION").read_text(encoding="utf-8")
+    return raw.strip()
 
 
 def user_documents(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, bytes]]:
@@ -95,8 +101,9 @@ def load(
             with _lock:
                 kb = _bundled
                 if kb is None:
-                    kb = build(bundled_documents())
+                    kb = build(bundled_documents(), content_version=bundled_content_version())
                     _bundled = kb
         return kb
     documents = bundled_documents() if bundled else []
-    return build([*documents, *user_documents(paths)])
+    version = bundled_content_version() if bundled else None
+    return build([*documents, *user_documents(paths)], content_version=version)

@@ -5,9 +5,12 @@ and a description on every field. Collections are tuples. Vocabularies are ``str
 enums with lower-case values, so they compare equal to their plain string values.
 
 Provenance is part of the data: every statement an entity makes (its name, each
-alias, each broader link, its status, routes, platform and purpose) is a
+alias, each broader link, its routes, platform and purpose) is a
 :class:`Statement`, and every relation (:class:`Indication`,
-:class:`SideEffectRelation`) carries its own evidence. Evidence is either one or
+:class:`SideEffectRelation`) carries its own evidence. A status is never simply
+asserted: each source's claim is a :class:`StatusClaim` (or, per cancer type, an
+:class:`Indication`) attributed to that source and its trust tier, and the status
+a therapy shows is derived from the claims by :func:`adopted_status`. Evidence is either one or
 more verified :class:`Citation` objects, or an explicit curator's mark
 (``curated``, a one-line rationale) and never both, so a curated statement is
 never presented as quoted.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from enum import Enum
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -28,13 +32,16 @@ __all__ = [
     "Audience",
     "CancerType",
     "Citation",
+    "Claim",
     "Conflict",
     "DatePrecision",
     "DocumentStatus",
+    "Dispute",
     "Entity",
     "Hit",
     "Indication",
     "License",
+    "Phase",
     "ReviewFrequency",
     "Route",
     "SideEffect",
@@ -44,10 +51,12 @@ __all__ = [
     "Statement",
     "StatementField",
     "Status",
+    "StatusClaim",
     "Therapy",
     "Vaccine",
     "VaccinePlatform",
     "VaccinePurpose",
+    "adopted_status",
 ]
 
 Slug = Annotated[
@@ -64,13 +73,32 @@ Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 
 
 class Status(str, Enum):
-    """Development or regulatory status of a therapy, or of one of its indications."""
+    """Development or regulatory status of a therapy, or of one of its indications.
+
+    ``in_use`` records a source saying a therapy *is used* to treat something without
+    saying it is approved. ``disputed`` is never claimed by a source: it is what a
+    therapy's (or an indication's) status becomes when the claims about it disagree;
+    see :func:`adopted_status`.
+    """
 
     APPROVED = "approved"
+    IN_USE = "in_use"
     INVESTIGATIONAL = "investigational"
     DISCONTINUED = "discontinued"
     FAILED = "failed"
+    DISPUTED = "disputed"
     UNKNOWN = "unknown"
+
+
+class Phase(str, Enum):
+    """Clinical-trial phase, as a source states it (``Phase I/II`` is ``phase_1_2``)."""
+
+    PHASE_1 = "phase_1"
+    PHASE_1_2 = "phase_1_2"
+    PHASE_2 = "phase_2"
+    PHASE_2_3 = "phase_2_3"
+    PHASE_3 = "phase_3"
+    PHASE_4 = "phase_4"
 
 
 class Route(str, Enum):
@@ -167,6 +195,7 @@ class StatementField(str, Enum):
     ROUTE = "route"
     PLATFORM = "platform"
     PURPOSE = "purpose"
+    INDICATION = "indication"
 
 
 REVIEW_MONTHS: dict[ReviewFrequency, int] = {
@@ -192,8 +221,9 @@ class Citation(_Frozen):
 
     ``Source.text[start:end]`` is the quote as it stands in the source; it equals
     :attr:`quote` once whitespace runs and typographic quote marks are normalised.
-    A quote taken from a list item may carry the list's lead-in sentence, located
-    the same way, so that the item is read in the context that makes it a claim.
+    A quote taken from a list item may carry the list's lead-in sentence, and a quote
+    from a section may carry the section's heading (``lead_in``), located the same
+    way, so that the quote is read in the context that makes it a claim.
     """
 
     source_id: Slug = Field(description="Id of the Source the quote is taken from.")
@@ -204,7 +234,10 @@ class Citation(_Frozen):
     )
     lead_in: Text | None = Field(
         default=None,
-        description="For a list item: the verbatim sentence that introduces the list, or null.",
+        description=(
+            "Context for the quote, verbatim: the sentence introducing the list the quote is an "
+            "item of, or the heading of the section it stands in; null if none."
+        ),
     )
     lead_in_start: int | None = Field(
         default=None, ge=0, description="Offset of the lead-in in Source.text, or null."
@@ -264,11 +297,111 @@ class Statement(_Evidenced):
     value: Text = Field(description="The claimed value (an alias, an id, an enum value...).")
 
 
-class Indication(_Evidenced):
-    """A cancer type a therapy is used for or tested in."""
+class Dispute(_Frozen):
+    """Evidence from another source that speaks against a claim.
+
+    Used where a source does not state a rival value outright but says something a
+    reader must weigh against the claim (for example, that only one product of a
+    kind is approved). ``claim`` is the curator's one-line account of what the
+    disputing source says; the quotes are in ``citations``.
+    """
+
+    claim: Text = Field(
+        description="What the disputing source says, in the curator's words (not a quote)."
+    )
+    source_id: Slug = Field(description="Id of the disputing source.")
+    tier: int | None = Field(
+        default=None, ge=0, description="Trust tier of the disputing source (lower is stronger)."
+    )
+    citations: tuple[Citation, ...] = Field(
+        min_length=1, description="The disputing source's verified quotes."
+    )
+
+    @model_validator(mode="after")
+    def _check_source(self) -> Dispute:
+        if any(c.source_id != self.source_id for c in self.citations):
+            raise ValueError("every citation of a dispute comes from its source_id")
+        return self
+
+
+class _Claim(_Evidenced):
+    """One source's claim about a status, with its attribution and qualifiers."""
+
+    status: Status = Field(description="The status the source claims.")
+    source_id: Slug | None = Field(
+        default=None, description="Id of the source making the claim; null when curated."
+    )
+    tier: int | None = Field(
+        default=None,
+        ge=0,
+        description="Trust tier of that source (its sourceType number; lower is stronger).",
+    )
+    phase: Phase | None = Field(default=None, description="Trial phase, if the source states it.")
+    regulator: Text | None = Field(
+        default=None,
+        description="Regulator named with the claim (e.g. 'FDA', 'NMPA'), verbatim, if stated.",
+    )
+    disputed_by: tuple[Dispute, ...] = Field(
+        default=(), description="Evidence from other sources that speaks against this claim."
+    )
+
+    @model_validator(mode="after")
+    def _check_attribution(self) -> _Claim:
+        if self.status is Status.DISPUTED:
+            raise ValueError("'disputed' is a conclusion, not a claim a source makes")
+        if self.curated is not None:
+            if self.source_id is not None or self.tier is not None:
+                raise ValueError("a curated claim has no source_id or tier")
+        else:
+            if self.source_id is None:
+                raise ValueError("a quoted claim names its source_id")
+            if any(c.source_id != self.source_id for c in self.citations):
+                raise ValueError("a claim is one source's claim: every citation from source_id")
+        if any(d.source_id == self.source_id for d in self.disputed_by):
+            raise ValueError("a claim cannot be disputed by its own source")
+        return self
+
+    @property
+    def trust_key(self) -> tuple[int, int]:
+        """Sort key, most trusted first: by tier, then quoted before curated."""
+        return (100 if self.tier is None else self.tier, 1 if self.is_curated else 0)
+
+
+class StatusClaim(_Claim):
+    """One source's claim about a therapy's development or regulatory status."""
+
+
+class Indication(_Claim):
+    """One source's claim that a therapy is used for or tested in a cancer type."""
 
     cancer_type_id: Slug = Field(description="Id of the CancerType.")
-    status: Status = Field(description="Status of the therapy for this cancer type.")
+
+
+_COMPATIBLE = frozenset({Status.APPROVED, Status.IN_USE})
+
+
+def adopted_status(claims: Iterable[StatusClaim | Indication]) -> Status:
+    """The status a set of claims supports, without picking a convenient answer.
+
+    - no claim: ``unknown``;
+    - any claim disputed by another source: ``disputed``;
+    - all claims agree: that status;
+    - only ``approved`` and ``in_use`` (compatible: an approved therapy is in use):
+      the most trusted claim's status (lowest tier, quoted before curated);
+    - anything else (approved versus investigational, failed versus approved...):
+      ``disputed``. The rival claims stay on the model and in ``kb.conflicts()``.
+    """
+    ordered = sorted(claims, key=lambda c: c.trust_key)
+    if not ordered:
+        return Status.UNKNOWN
+    if any(c.disputed_by for c in ordered):
+        return Status.DISPUTED
+    values = {c.status for c in ordered}
+    if len(values) == 1:
+        return ordered[0].status
+    if values <= _COMPATIBLE:
+        return ordered[0].status
+    return Status.DISPUTED
 
 
 class SideEffectRelation(_Evidenced):
@@ -307,10 +440,6 @@ class Entity(_Frozen):
         values.update((StatementField.BROADER, b) for b in self.broader)
         return values
 
-    def _optional_claims(self) -> set[StatementField]:
-        """Fields whose statements may name values other than the entity's own (rival claims)."""
-        return set()
-
     @model_validator(mode="after")
     def _check_statements(self) -> Entity:
         if len(set(self.aliases)) != len(self.aliases):
@@ -323,8 +452,7 @@ class Entity(_Frozen):
         if missing:
             field, value = sorted(missing)[0]
             raise ValueError(f"no statement gives evidence for {field.value} {value!r}")
-        rivals = self._optional_claims()
-        stray = {(f, v) for f, v in present - expected if f not in rivals}
+        stray = present - expected
         if stray:
             field, value = sorted(stray)[0]
             raise ValueError(f"statement for {field.value} {value!r} does not match the entity")
@@ -349,9 +477,13 @@ class Therapy(Entity):
     status: Status = Field(
         default=Status.UNKNOWN,
         description=(
-            "Development status: the first status claim in the entity's document (the one the "
-            "curator adopts); rival claims remain as statements. 'unknown' if unstated."
+            "Status adopted from `status_claims` by `adopted_status`: 'unknown' with no claim, "
+            "'disputed' when claims disagree or one is disputed by another source."
         ),
+    )
+    status_claims: tuple[StatusClaim, ...] = Field(
+        default=(),
+        description="Every source's claim about the status, most trusted source first.",
     )
     routes: tuple[Route, ...] = Field(default=(), description="Routes of administration stated.")
     indications: tuple[Indication, ...] = Field(
@@ -367,17 +499,34 @@ class Therapy(Entity):
             raise ValueError("a Therapy has kind 'therapy'; use Vaccine for vaccines")
         if len(set(self.routes)) != len(self.routes):
             raise ValueError("routes contain a duplicate")
+        if list(self.status_claims) != sorted(self.status_claims, key=lambda c: c.trust_key):
+            raise ValueError("status_claims are ordered most trusted first")
+        adopted = adopted_status(self.status_claims)
+        if self.status is not adopted:
+            raise ValueError(
+                f"status {self.status.value!r} does not follow from its claims "
+                f"(they support {adopted.value!r})"
+            )
         return self
 
     def _stated_values(self) -> set[tuple[StatementField, str]]:
         values = super()._stated_values()
-        if self.status is not Status.UNKNOWN:
-            values.add((StatementField.STATUS, self.status.value))
         values.update((StatementField.ROUTE, r.value) for r in self.routes)
         return values
 
-    def _optional_claims(self) -> set[StatementField]:
-        return {StatementField.STATUS}
+    @property
+    def cancer_type_ids(self) -> tuple[str, ...]:
+        """Ids of the cancer types in its indications, in order, without repeats."""
+        return tuple(dict.fromkeys(i.cancer_type_id for i in self.indications))
+
+    def indications_for(self, cancer_type_id: str) -> tuple[Indication, ...]:
+        """Every source's indication claim for one cancer type, most trusted first."""
+        found = [i for i in self.indications if i.cancer_type_id == cancer_type_id]
+        return tuple(sorted(found, key=lambda i: i.trust_key))
+
+    def indication_status(self, cancer_type_id: str) -> Status:
+        """The status adopted from the indication claims for one cancer type."""
+        return adopted_status(self.indications_for(cancer_type_id))
 
 
 class Vaccine(Therapy):
@@ -545,13 +694,38 @@ class SideEffectLink(_Evidenced):
     )
 
 
+class Claim(_Evidenced):
+    """One side of a :class:`Conflict`: what one source says, with its quotes and tier."""
+
+    value: Text = Field(
+        description=(
+            "The claimed value (a Status value), or for a dispute the curator's account of "
+            "what the disputing source says."
+        )
+    )
+    source_id: Slug | None = Field(
+        default=None, description="Id of the source making the claim; null when curated."
+    )
+    tier: int | None = Field(
+        default=None, description="Trust tier of the source (lower is stronger), if known."
+    )
+    disputes: bool = Field(
+        default=False,
+        description="True when this side is evidence against another claim, not a status claim.",
+    )
+
+
 class Conflict(_Frozen):
-    """Sources that make different claims about the same field of the same entity."""
+    """Claims about one entity's field that do not agree, each attributed and tiered."""
 
     entity_id: Slug = Field(description="Id of the entity the claims are about.")
-    field: StatementField = Field(description="The field the claims disagree on.")
-    claims: tuple[Statement, ...] = Field(
-        min_length=2, description="The competing statements, each with its citations."
+    field: StatementField = Field(description="'status', or 'indication' for one cancer type.")
+    subject: Slug | None = Field(
+        default=None, description="For an indication: the id of the cancer type; else null."
+    )
+    adopted: Status = Field(description="The status the model shows for the field.")
+    claims: tuple[Claim, ...] = Field(
+        min_length=2, description="The competing claims, most trusted source first."
     )
 
 

@@ -28,6 +28,8 @@ _QUOTE_MARKS = str.maketrans(
     }
 )
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d+[.)])[ \t]+")
+_HEADING = re.compile(r"[ ]{0,3}(#{1,6})[ \t]+")
+_BREAK = re.compile(r"^[ ]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 
 
 def normalize_quote(text: str) -> str:
@@ -70,11 +72,15 @@ class SourceText:
             return None
         return self._map[position], self._map[position + len(needle) - 1] + 1
 
-    def find_list_item(
+    def find_in_context(
         self, lead_in: str, quote: str
     ) -> tuple[tuple[int, int], tuple[int, int]] | str:
-        """Locate a lead-in and a quote inside the list that directly follows it.
+        """Locate a lead-in and a quote that it introduces.
 
+        The lead-in is either a Markdown heading (the quote must stand in that
+        heading's section: no heading of the same or a higher level, and no
+        thematic break, in between) or a sentence ending its line that introduces a
+        list (the quote must start a list item of the list that directly follows).
         Returns the two offset pairs, or a message saying what could not be found.
         """
         lead = self.find(lead_in)
@@ -83,6 +89,10 @@ class SourceText:
         found = self.find(quote, lead[1])
         if found is None:
             return "quote not found after its lead_in"
+        line_start = self.text.rfind("\n", 0, lead[0]) + 1
+        heading = _HEADING.match(self.text, line_start)
+        if heading is not None and heading.end() == lead[0]:
+            return self._in_section(len(heading.group(1)), lead, found)
         between = self.text[lead[1] : found[0]]
         lines = between.split("\n")
         if lines[0].strip():
@@ -92,4 +102,16 @@ class SourceText:
         for line in lines[1:-1]:
             if line.strip() and not _LIST_ITEM.match(line) and not line[:1].isspace():
                 return "quote is not in the list that directly follows its lead_in"
+        return lead, found
+
+    def _in_section(
+        self, level: int, lead: tuple[int, int], found: tuple[int, int]
+    ) -> tuple[tuple[int, int], tuple[int, int]] | str:
+        line_end = self.text.find("\n", lead[1])
+        if self.text[lead[1] : None if line_end < 0 else line_end].strip():
+            return "a heading lead_in must be the whole heading"
+        for line in self.text[lead[1] : found[0]].split("\n")[1:]:
+            match = _HEADING.match(line)
+            if (match is not None and len(match.group(1)) <= level) or _BREAK.match(line):
+                return "quote is not in the section under its heading lead_in"
         return lead, found
