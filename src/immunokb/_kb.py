@@ -369,9 +369,10 @@ class KnowledgeBase:
         One entry per disputed field: the therapy's ``status``, or its ``indication``
         for one cancer type (``subject``). Claims disagree when their statuses differ
         (other than ``approved`` beside ``in_use``), or when a claim carries evidence
-        against it from another source (``disputed_by``). Each entry lists every claim,
-        with its source, tier and citations, most trusted first, and each dispute as a
-        claim of its own (``disputes=True``). Sorted by entity id, then field.
+        against it from another source (``disputed_by``). Each entry lists every claim
+        with its source, tier and citations, and each dispute as a claim of its own
+        (``disputes=True``), most trusted source first (a stable sort, so claims of one
+        tier keep their order). Sorted by entity id, then status before indications.
         """
         out: list[Conflict] = []
         for therapy in self._therapies:
@@ -405,6 +406,7 @@ class KnowledgeBase:
                         )
                         for d in claim.disputed_by
                     ]
+                sides.sort(key=lambda side: (100 if side.tier is None else side.tier))
                 out.append(
                     Conflict(
                         entity_id=therapy.id,

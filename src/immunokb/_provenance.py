@@ -78,8 +78,9 @@ class SourceText:
         """Locate a lead-in and a quote that it introduces.
 
         The lead-in is either a Markdown heading (the quote must stand in that
-        heading's section: no heading of the same or a higher level, and no
-        thematic break, in between) or a sentence ending its line that introduces a
+        heading's section: no heading of the same or a higher level in between, and
+        no thematic break before a subheading opens; a break marks text that does
+        not belong to the heading just above it) or a sentence ending its line that introduces a
         list (the quote must start a list item of the list that directly follows).
         Returns the two offset pairs, or a message saying what could not be found.
         """
@@ -110,8 +111,13 @@ class SourceText:
         line_end = self.text.find("\n", lead[1])
         if self.text[lead[1] : None if line_end < 0 else line_end].strip():
             return "a heading lead_in must be the whole heading"
+        innermost = True  # no subsection opened yet: a thematic break closes this section
         for line in self.text[lead[1] : found[0]].split("\n")[1:]:
             match = _HEADING.match(line)
-            if (match is not None and len(match.group(1)) <= level) or _BREAK.match(line):
+            if match is not None:
+                if len(match.group(1)) <= level:
+                    return "quote is not in the section under its heading lead_in"
+                innermost = False
+            elif innermost and _BREAK.match(line):
                 return "quote is not in the section under its heading lead_in"
         return lead, found
