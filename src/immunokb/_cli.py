@@ -17,7 +17,17 @@ from typing import Any
 from ._errors import DocumentError, NotFoundError
 from ._kb import KnowledgeBase
 from ._load import load
-from ._models import Citation, Entity, Source, Therapy, Vaccine
+from ._models import (
+    Citation,
+    Conflict,
+    Entity,
+    Indication,
+    SideEffectLink,
+    Source,
+    StatusClaim,
+    Therapy,
+    Vaccine,
+)
 
 __all__ = ["main"]
 
@@ -71,11 +81,27 @@ def _quote(kb: KnowledgeBase, citation: Citation) -> str:
 
 
 def _evidence_lines(
-    kb: KnowledgeBase, citations: Sequence[Citation], curated: str | None
+    kb: KnowledgeBase, citations: Sequence[Citation], curated: str | None, indent: int = 6
 ) -> list[str]:
+    pad = " " * indent
     if curated is not None:
-        return [f"      curated (not quoted): {curated}"]
-    return [f"      {_quote(kb, c)}" for c in citations]
+        return [f"{pad}curated (not quoted): {curated}"]
+    return [f"{pad}{_quote(kb, c)}" for c in citations]
+
+
+def _claim_lines(kb: KnowledgeBase, claim: StatusClaim | Indication, indent: int) -> list[str]:
+    pad = " " * indent
+    who = "curated" if claim.source_id is None else f"{claim.source_id}, tier {claim.tier}"
+    extra = [q for q in (claim.regulator, claim.phase.value if claim.phase else None) if q]
+    head = f"{pad}{claim.status.value}" + (f" ({'; '.join(extra)})" if extra else "")
+    lines = [f"{head}  claimed by {who}"]
+    lines += _evidence_lines(kb, claim.citations, claim.curated, indent + 4)
+    for dispute in claim.disputed_by:
+        lines.append(
+            f"{pad}    disputed by {dispute.source_id}, tier {dispute.tier}: {dispute.claim}"
+        )
+        lines += _evidence_lines(kb, dispute.citations, None, indent + 8)
+    return lines
 
 
 def _show_entity(kb: KnowledgeBase, entity: Entity) -> list[str]:
@@ -85,6 +111,9 @@ def _show_entity(kb: KnowledgeBase, entity: Entity) -> list[str]:
         lines.append("  also called: " + ", ".join(entity.aliases))
     if entity.broader:
         lines.append("  broader: " + ", ".join(entity.broader))
+    narrower = kb.narrower(entity.id)
+    if narrower:
+        lines.append("  narrower: " + ", ".join(e.id for e in narrower))
     if isinstance(entity, Therapy):
         lines.append(f"  status: {entity.status.value}")
         if entity.routes:
@@ -93,17 +122,82 @@ def _show_entity(kb: KnowledgeBase, entity: Entity) -> list[str]:
         platform = "not stated" if entity.platform is None else entity.platform.value
         lines.append(f"  purpose: {entity.purpose.value}; platform: {platform}")
     if entity.summary:
-        lines += ["", "  " + entity.summary.replace("\n", "\n  "), ""]
+        lines += ["", "  " + entity.summary.strip().replace("\n", "\n  "), ""]
     lines.append("  evidence:")
     for statement in entity.statements:
         lines.append(f"    {statement.field.value}: {statement.value}")
         lines += _evidence_lines(kb, statement.citations, statement.curated)
     if isinstance(entity, Therapy):
-        for indication in entity.indications:
-            lines.append(f"    indication: {indication.cancer_type_id} ({indication.status.value})")
-            lines += _evidence_lines(kb, indication.citations, indication.curated)
+        if entity.status_claims:
+            lines.append(f"    status: {entity.status.value}, from these claims:")
+            for claim in entity.status_claims:
+                lines += _claim_lines(kb, claim, 6)
+        for cancer_type_id in entity.cancer_type_ids:
+            status = entity.indication_status(cancer_type_id)
+            lines.append(f"    indication: {cancer_type_id} ({status.value})")
+            for indication in entity.indications_for(cancer_type_id):
+                lines += _claim_lines(kb, indication, 6)
+        for relation in entity.side_effects:
+            lines.append(f"    side effect: {relation.side_effect_id}")
+            lines += _evidence_lines(kb, relation.citations, relation.curated)
     lines.append("  sources:")
     lines += [f"      {_quote(kb, c)}" for c in entity.citations]
+    return lines
+
+
+def _side_effect_lines(kb: KnowledgeBase, therapy: Entity) -> tuple[list[SideEffectLink], list[str]]:
+    links = kb.side_effects_of(therapy.id)
+    lines = [f"Side effects of {therapy.name} ({therapy.id}):"]
+    for link in links:
+        via = f"  (inherited from {link.via})" if link.via else ""
+        lines.append(f"  {link.side_effect.name}{via}")
+        lines += _evidence_lines(kb, link.citations, link.curated)
+        parts = kb.narrower(link.side_effect.id, transitive=True)
+        if parts:
+            lines.append("      which include: " + "; ".join(p.name for p in parts))
+    if not links:
+        lines.append("  none recorded in the bundled sources")
+    return links, lines
+
+
+def _therapies_for(kb: KnowledgeBase, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    cancer = kb.get(text)
+    wanted = [cancer.id] + [c.id for c in kb.narrower(cancer.id, transitive=True)]
+    rows: list[dict[str, Any]] = []
+    lines = [f"Therapies used for or tested in {cancer.name} ({cancer.id}):"]
+    for therapy in kb.therapies_for(cancer.id):
+        for cancer_type_id in wanted:
+            claims = therapy.indications_for(cancer_type_id)
+            if not claims:
+                continue
+            status = therapy.indication_status(cancer_type_id)
+            rows.append(
+                {
+                    "therapy_id": therapy.id,
+                    "name": therapy.name,
+                    "kind": therapy.kind,
+                    "therapy_status": therapy.status.value,
+                    "cancer_type_id": cancer_type_id,
+                    "status": status.value,
+                    "claims": [c.model_dump(mode="json") for c in claims],
+                }
+            )
+            lines.append(f"  {therapy.name}  [{therapy.id}]  {status.value} for {cancer_type_id}")
+            for claim in claims:
+                lines += _claim_lines(kb, claim, 6)
+    if not rows:
+        lines.append("  none recorded in the bundled sources")
+    return rows, lines
+
+
+def _conflict_lines(kb: KnowledgeBase, conflict: Conflict) -> list[str]:
+    what = conflict.field.value + (f" for {conflict.subject}" if conflict.subject else "")
+    lines = [f"{conflict.entity_id}: {what} is {conflict.adopted.value}"]
+    for claim in conflict.claims:
+        who = "curated" if claim.source_id is None else f"{claim.source_id}, tier {claim.tier}"
+        label = "against it" if claim.disputes else "claims"
+        lines.append(f"  {label} ({who}): {claim.value}")
+        lines += _evidence_lines(kb, claim.citations, claim.curated)
     return lines
 
 
@@ -126,19 +220,9 @@ def _run(args: argparse.Namespace) -> tuple[Any, list[str]]:
         entity = kb.get(args.name)
         return entity, _show_entity(kb, entity)
     if args.command == "side-effects":
-        therapy = kb.get(args.therapy)
-        links = kb.side_effects_of(args.therapy)
-        lines = [f"Side effects of {therapy.name} ({therapy.id}):"]
-        for link in links:
-            via = f"  (inherited from {link.via})" if link.via else ""
-            lines.append(f"  {link.side_effect.name}{via}")
-            lines += _evidence_lines(kb, link.citations, link.curated)
-        if not links:
-            lines.append("  none recorded in the bundled sources")
-        return links, lines
+        return _side_effect_lines(kb, kb.get(args.therapy))
     if args.command == "therapies-for":
-        found = kb.therapies_for(args.cancer_type)
-        return found, [f"{t.name}  [{t.id}]  {t.status.value}" for t in found]
+        return _therapies_for(kb, args.cancer_type)
     if args.command == "search":
         hits = kb.search(args.text, limit=args.limit)
         lines = []
@@ -164,12 +248,7 @@ def _run(args: argparse.Namespace) -> tuple[Any, list[str]]:
         chosen = kb.stale_sources(on=args.on) if args.stale else list(kb.sources)
         return chosen, [_source_row(s) for s in chosen]
     conflicts = kb.conflicts()
-    lines = []
-    for conflict in conflicts:
-        lines.append(f"{conflict.entity_id}: {conflict.field.value}")
-        for claim in conflict.claims:
-            lines.append(f"  {claim.value}")
-            lines += _evidence_lines(kb, claim.citations, claim.curated)
+    lines = [line for conflict in conflicts for line in _conflict_lines(kb, conflict)]
     return conflicts, lines or ["no conflicts"]
 
 

@@ -17,6 +17,7 @@ from ._errors import NotFoundError
 from ._models import (
     AnyEntity,
     CancerType,
+    Citation,
     Claim,
     Conflict,
     Entity,
@@ -47,6 +48,7 @@ class _Passage:
     start: int
     end: int
     text: str
+    section: str | None
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ class _SearchIndex:
             docs.append(_Document(entity, None, name_tokens, names, tokens, sum(tokens.values())))
         for source in sources:
             for passage in _passages(source):
-                tokens = Counter(normalize(passage.text).split())
+                # The section heading counts towards the match, so that a question
+                # like "how often" finds the paragraph that answers it.
+                tokens = Counter(normalize(f"{passage.section or ''} {passage.text}").split())
                 if tokens:
                     docs.append(
                         _Document(
@@ -104,11 +108,26 @@ class _SearchIndex:
         return score
 
 
+_BLOCK = re.compile(r"[^\n](?:.|\n(?!\s*\n))*")
+_HEADING_LINE = re.compile(r"#{1,6}[ \t]+(.*)")
+_RULE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})")
+
+
 def _passages(source: Source) -> Iterator[_Passage]:
-    for match in re.finditer(r"[^\n](?:.|\n(?!\s*\n))*", source.text):
+    """Paragraphs (and list blocks) of a source body, each with its section heading."""
+    section: str | None = None
+    for match in _BLOCK.finditer(source.text):
         text = match.group(0).strip()
+        heading = _HEADING_LINE.fullmatch(text)
+        if heading is not None:
+            section = heading.group(1).strip() or None
+            continue
+        if _RULE.fullmatch(text):
+            section = None  # a thematic break: what follows is not under that heading
+            continue
         if text and not re.fullmatch(r"[#*\-\s|]*", text):
-            yield _Passage(source.id, match.start(), match.end(), text)
+            start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))
+            yield _Passage(source.id, start, start + len(text), text, section)
 
 
 def _snippet(text: str, terms: set[str]) -> str:
@@ -466,12 +485,20 @@ class KnowledgeBase:
                     )
                 )
             elif doc.passage is not None:
+                passage = doc.passage
                 hits.append(
                     Hit(
                         entity=None,
-                        source_id=doc.passage.source_id,
+                        source_id=passage.source_id,
                         score=round(-negative, 6),
-                        snippet=_snippet(doc.passage.text, wanted),
+                        snippet=_snippet(passage.text, wanted),
+                        section=passage.section,
+                        citation=Citation(
+                            source_id=passage.source_id,
+                            quote=passage.text,
+                            start=passage.start,
+                            end=passage.end,
+                        ),
                     )
                 )
         return hits

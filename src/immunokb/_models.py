@@ -740,3 +740,10 @@ class Hit(_Frozen):
     )
     score: float = Field(description="Relevance; higher is better.")
     snippet: str = Field(description="Text around the match.")
+    section: str | None = Field(
+        default=None, description="For a passage: the heading of its section in the source, if any."
+    )
+    citation: Citation | None = Field(
+        default=None,
+        description="For a passage: the whole passage as a citation (verbatim, with offsets).",
+    )
