@@ -1,0 +1,242 @@
+"""The bundled content: complete, evidenced, honest about disagreement and tiers.
+
+These tests walk every bundled entity and relation (see ``evidence.py``) and answer
+the questions the content release was made for, from Python and from the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import immunokb
+from evidence import by_source, relations, walk
+from immunokb._cli import main
+from immunokb._provenance import normalize_quote
+
+KB = immunokb.load()
+FACTS = relations(KB)
+COMMERCIAL_TIER = 7  # house sourceType 07_commercial_service: a company's own page
+NCI_VACCINES = "nci-cancer-treatment-vaccines"
+NCI_IMMUNOTHERAPY = "nci-immunotherapy-to-treat-cancer"
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "relation", "value", "item"),
+    FACTS,
+    ids=[f"{e}.{r}:{v}" for e, r, v, _ in FACTS],
+)
+def test_every_fact_is_quoted_or_curated(entity_id, relation, value, item) -> None:
+    citations = getattr(item, "citations", ())
+    curated = getattr(item, "curated", None)
+    assert bool(citations) != (curated is not None), (entity_id, relation, value)
+    if curated is not None:
+        assert len(curated.split()) >= 5, "a curated mark gives its reason"
+    for citation in citations:
+        text = KB.source(citation.source_id).text
+        assert normalize_quote(text[citation.start : citation.end]) == normalize_quote(
+            citation.quote
+        )
+        # a quote supports a claim on its own: a sentence, a list item with its
+        # lead-in, a table row, never a lone word without context
+        if citation.lead_in is None:
+            assert len(citation.quote.split()) >= 4 or relation == "name", citation.quote
+
+
+@pytest.mark.parametrize("entity", KB.entities, ids=lambda e: e.id)
+def test_every_entity_has_quoted_evidence_and_a_summary(entity) -> None:
+    assert entity.citations
+    assert len(entity.summary.split()) >= 8
+    # the name is quoted unless a curator explains why the source gives none
+    (name,) = entity.statements_for(immunokb.StatementField.NAME)
+    assert name.citations or name.curated
+
+
+def test_every_source_contributes_and_the_table_is_complete() -> None:
+    table = by_source(KB)
+    assert set(table) == {s.id for s in KB.sources}
+    for source_id, pairs in table.items():
+        entities = {entity_id for entity_id, _ in pairs}
+        kinds = {relation for _, relation in pairs}
+        assert entities, f"{source_id} contributes nothing"
+        assert kinds - {"entity"}, f"{source_id} supports no name, relation or status"
+    # each record in the walk belongs to exactly one source or is curated
+    for record in walk(KB):
+        assert (record.citation is None) != (record.curated is None)
+
+
+@pytest.mark.parametrize("source", KB.sources, ids=lambda s: s.id)
+def test_frontmatter_cancer_type_tags_are_cancer_types_the_source_names(source) -> None:
+    for tag in source.cancer_types:
+        entity = KB.get(tag)
+        assert isinstance(entity, immunokb.CancerType), tag
+        assert source.id in {c.source_id for c in entity.citations}, (tag, entity.id)
+
+
+def _claims(therapy: immunokb.Therapy):
+    yield "status", therapy.status, therapy.status_claims
+    for cancer_type_id in therapy.cancer_type_ids:
+        claims = therapy.indications_for(cancer_type_id)
+        yield cancer_type_id, therapy.indication_status(cancer_type_id), claims
+
+
+@pytest.mark.parametrize("therapy", KB.therapies, ids=lambda t: t.id)
+def test_no_marketing_claim_becomes_an_unqualified_approval(therapy) -> None:
+    for what, status, claims in _claims(therapy):
+        if status is immunokb.Status.APPROVED:
+            tiers = [c.tier for c in claims if c.status is immunokb.Status.APPROVED]
+            assert any(t is not None and t < COMMERCIAL_TIER for t in tiers), (therapy.id, what)
+        for claim in claims:
+            assert claim.source_id is not None or claim.curated
+            if claim.source_id is not None:
+                assert claim.tier == KB.source(claim.source_id).tier
+
+
+def test_conflicts_list_both_sides_with_tiers() -> None:
+    conflicts = KB.conflicts()
+    assert conflicts
+    for conflict in conflicts:
+        assert conflict.adopted is immunokb.Status.DISPUTED
+        assert len({c.source_id for c in conflict.claims}) >= 2 or len(
+            {c.value for c in conflict.claims}
+        ) >= 2
+        tiers = [c.tier for c in conflict.claims]
+        assert tiers == sorted(tiers)
+        for claim in conflict.claims:
+            assert claim.citations
+            assert claim.tier == KB.source(claim.source_id).tier
+        entity = KB.get(conflict.entity_id)
+        assert isinstance(entity, immunokb.Therapy)
+        if conflict.field is immunokb.StatementField.STATUS:
+            assert entity.status is immunokb.Status.DISPUTED
+        else:
+            assert entity.indication_status(conflict.subject) is immunokb.Status.DISPUTED
+
+
+def test_lk101_fda_approval_is_the_commercial_pages_claim_and_disputed() -> None:
+    lk101 = KB.get("LK101")
+    assert lk101.status is immunokb.Status.DISPUTED
+    approved = [c for c in lk101.status_claims if c.status is immunokb.Status.APPROVED]
+    assert [c.tier for c in approved] == [COMMERCIAL_TIER]
+    assert approved[0].regulator == "FDA"
+    (dispute,) = approved[0].disputed_by
+    assert dispute.source_id == NCI_VACCINES
+    assert "sipuleucel-T" in dispute.citations[0].quote
+    conflict = next(c for c in KB.conflicts() if c.entity_id == "lk101")
+    assert conflict.claims[0].disputes  # the NCI, the most trusted, comes first
+
+
+def test_statuses_of_named_products() -> None:
+    status = {t.id: t.status for t in KB.therapies}
+    assert status["sipuleucel-t"] is immunokb.Status.APPROVED
+    assert status["talimogene-laherparepvec"] is immunokb.Status.APPROVED
+    assert status["gvax"] is immunokb.Status.DISCONTINUED
+    assert status["tecemotide"] is immunokb.Status.FAILED
+    assert status["belagenpumatucel-l"] is immunokb.Status.FAILED
+    assert status["xh101"] is immunokb.Status.INVESTIGATIONAL
+    assert status["wgc-043"] is immunokb.Status.INVESTIGATIONAL
+    (xh101,) = KB.get("XH101 injection").status_claims
+    assert xh101.regulator == "NMPA"
+    (wgc,) = KB.get("wgc-043").status_claims
+    assert wgc.phase is immunokb.Phase.PHASE_1
+    (gvax,) = KB.get("GVAX").indications_for("pancreatic-cancer")
+    assert (gvax.status, gvax.phase) == (immunokb.Status.FAILED, immunokb.Phase.PHASE_3)
+
+
+def test_preventive_vaccines_are_marked_as_prevention() -> None:
+    prevention = {v.id for v in KB.vaccines if v.purpose is immunokb.VaccinePurpose.PREVENTION}
+    assert {"hpv-vaccine", "hepatitis-b-vaccines", "cancer-prevention-vaccines"} <= prevention
+    for vaccine_id in prevention:
+        assert not KB.get(vaccine_id).indications  # mentioned for contrast, not as treatment
+
+
+# --------------------------------------------------------------------------- the three questions
+
+
+def test_which_side_effects_can_sipuleucel_t_cause_and_who_says_so() -> None:
+    links = KB.side_effects_of("sipuleucel-T")
+    direct = [link for link in links if link.via is None]
+    assert [link.side_effect.id for link in direct] == ["stroke"]
+    assert direct[0].citations[0].quote == "Sipuleucel-T can cause stroke."
+    inherited = {(link.side_effect.id, link.via) for link in links if link.via}
+    assert ("flu-like-symptoms", "treatment-vaccines") in inherited
+    assert ("allergic-reaction", "treatment-vaccines") in inherited
+    for link in links:
+        assert link.citations
+        via = link.via or "sipuleucel-t"
+        assert link.via is None or via in {a.id for a in KB.ancestors("sipuleucel-t")}
+    symptoms = {e.id for e in KB.narrower("flu-like symptoms")}
+    assert {"fever", "chills", "fatigue", "headache"} <= symptoms
+
+
+def test_what_is_used_for_melanoma_and_is_it_approved() -> None:
+    found = {t.id: t for t in KB.therapies_for("melanoma")}
+    assert {"talimogene-laherparepvec", "oncolytic-virus-therapy", "t-cell-transfer-therapy"} <= set(
+        found
+    )
+    tvec = found["talimogene-laherparepvec"]
+    assert tvec.status is immunokb.Status.APPROVED  # "The first FDA-approved ..."
+    (claim,) = tvec.indications_for("melanoma")
+    assert claim.source_id == NCI_VACCINES
+    assert "melanoma" in claim.citations[0].quote
+    oncolytic = found["oncolytic-virus-therapy"]
+    assert oncolytic.indication_status("melanoma") is immunokb.Status.APPROVED
+    assert "metastatic melanoma" in oncolytic.indications_for("melanoma")[0].citations[0].quote
+
+
+def test_what_else_is_t_cell_transfer_therapy_called() -> None:
+    therapy = KB.get("T-cell transfer therapy")
+    assert {"adoptive cell therapy", "adoptive immunotherapy", "immune cell therapy"} <= set(
+        therapy.aliases
+    )
+    for alias in ("adoptive cell therapy", "adoptive immunotherapy", "immune cell therapy"):
+        (statement,) = therapy.statements_for(immunokb.StatementField.ALIAS, alias)
+        assert statement.citations[0].source_id == NCI_IMMUNOTHERAPY
+        assert "may also be called" in statement.citations[0].quote
+        assert KB.get(alias) == therapy
+
+
+def test_the_three_questions_from_the_cli(capsys) -> None:
+    assert main(["side-effects", "sipuleucel-T"]) == 0
+    out = capsys.readouterr().out
+    assert "Sipuleucel-T can cause stroke." in out
+    assert "flu-like symptoms  (inherited from treatment-vaccines)" in out
+    assert "fever" in out
+
+    assert main(["therapies-for", "melanoma", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    tvec = next(r for r in rows if r["therapy_id"] == "talimogene-laherparepvec")
+    assert tvec["therapy_status"] == "approved"
+    assert tvec["claims"][0]["citations"][0]["source_id"] == NCI_VACCINES
+
+    assert main(["get", "adoptive immunotherapy"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("T-cell transfer therapy")
+    assert "may also be called adoptive cell therapy" in out
+
+
+# --------------------------------------------------------------------------- release
+
+
+def test_changelog_records_the_content_version() -> None:
+    changelog = Path(__file__).resolve().parents[1] / "CHANGELOG.md"
+    if not changelog.exists():  # pragma: no cover - the wheel run copies tests/ only
+        pytest.skip("CHANGELOG.md is not next to the tests")
+    assert KB.content_version
+    assert re.search(rf"\bcontent {re.escape(KB.content_version)}\b", changelog.read_text(), re.I)
+
+
+def test_practicalities_are_reachable_by_search() -> None:
+    questions = {
+        "how often do you receive immunotherapy": "every day, week, or month",
+        "where do you go for immunotherapy": "outpatient unit",
+        "how can you tell if immunotherapy is working": "blood tests",
+        "find clinical trials testing immunotherapy": "1-800-4-CANCER",
+        "research to predict responses to immunotherapy": "predict",
+    }
+    for question, answer in questions.items():
+        hits = [h for h in KB.search(question, limit=3) if h.citation is not None]
+        assert any(answer in h.citation.quote for h in hits), question
