@@ -26,7 +26,6 @@ from ._errors import DocumentError
 from ._kb import KnowledgeBase
 from ._models import (
     AnyEntity,
-    adopted_status,
     CancerType,
     Citation,
     DatePrecision,
@@ -44,6 +43,7 @@ from ._models import (
     Vaccine,
     VaccinePlatform,
     VaccinePurpose,
+    adopted_status,
 )
 from ._normalize import normalize
 from ._provenance import SourceText, normalize_quote
@@ -413,15 +413,14 @@ class _EntityBuilder:
             )
             return None
         said = " ".join(normalize_quote(f"{c.lead_in or ''} {c.quote}") for c in citations)
-        if claim.regulator is not None and citations:
-            if normalize_quote(claim.regulator).casefold() not in said.casefold():
-                self.problems.add(
-                    doc.error(
-                        f"the quotes do not name the regulator {claim.regulator!r}",
-                        (*loc, "regulator"),
-                    )
+        regulator = claim.regulator
+        if regulator is not None and citations and not _says(said, regulator):
+            self.problems.add(
+                doc.error(
+                    f"the quotes do not name the regulator {regulator!r}", (*loc, "regulator")
                 )
-                return None
+            )
+            return None
         if claim.phase is not None and citations and "phase" not in said.casefold():
             self.problems.add(doc.error("the quotes do not state a trial phase", (*loc, "phase")))
             return None
@@ -556,6 +555,11 @@ def _claims(spec: _EntityDoc, key: str) -> tuple[tuple[Any, ...], bool]:
     if isinstance(raw, tuple):
         return raw, True
     return (raw,), False
+
+
+def _says(said: str, words: str) -> bool:
+    """Whether normalised quote text contains ``words`` (whitespace and case aside)."""
+    return normalize_quote(words).casefold() in said.casefold()
 
 
 def _validate(

@@ -145,7 +145,9 @@ def _show_entity(kb: KnowledgeBase, entity: Entity) -> list[str]:
     return lines
 
 
-def _side_effect_lines(kb: KnowledgeBase, therapy: Entity) -> tuple[list[SideEffectLink], list[str]]:
+def _side_effect_lines(
+    kb: KnowledgeBase, therapy: Entity
+) -> tuple[list[SideEffectLink], list[str]]:
     links = kb.side_effects_of(therapy.id)
     lines = [f"Side effects of {therapy.name} ({therapy.id}):"]
     for link in links:

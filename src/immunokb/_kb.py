@@ -22,8 +22,8 @@ from ._models import (
     Conflict,
     Entity,
     Hit,
-    SideEffect,
     Indication,
+    SideEffect,
     SideEffectLink,
     Source,
     StatementField,
@@ -425,7 +425,7 @@ class KnowledgeBase:
                         )
                         for d in claim.disputed_by
                     ]
-                sides.sort(key=lambda side: (100 if side.tier is None else side.tier))
+                sides.sort(key=lambda side: 100 if side.tier is None else side.tier)
                 out.append(
                     Conflict(
                         entity_id=therapy.id,

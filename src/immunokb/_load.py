@@ -47,7 +47,7 @@ def bundled_documents() -> list[tuple[str, bytes]]:
 
 def bundled_content_version() -> str:
     """The version of the bundled content (``data/CONTENT_VERSION``), e.g. ``1.0.0``."""
-    raw = files("immunokb").joinpath("data", "CONTENT_VERSION").read_text(encoding="utf-8")
+    raw: str = files("immunokb").joinpath("data", "CONTENT_VERSION").read_text(encoding="utf-8")
     return raw.strip()
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from enum import Enum
 from collections.abc import Iterable
+from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -35,8 +35,8 @@ __all__ = [
     "Claim",
     "Conflict",
     "DatePrecision",
-    "DocumentStatus",
     "Dispute",
+    "DocumentStatus",
     "Entity",
     "Hit",
     "Indication",
