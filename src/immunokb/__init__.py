@@ -10,6 +10,7 @@ from ._errors import DocumentError, ImmunoKBError, NotFoundError
 from ._kb import KnowledgeBase
 from ._load import load
 from ._models import (
+    PROMOTIONAL_TIER,
     Audience,
     CancerType,
     Citation,
@@ -43,6 +44,7 @@ from ._normalize import normalize
 from ._schema import json_schema
 
 __all__ = [
+    "PROMOTIONAL_TIER",
     "Audience",
     "CancerType",
     "Citation",

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
 from ._documents import Loc, ParsedDocument, format_loc, parse_document
@@ -109,13 +109,17 @@ class _StatusClaimDoc(_ClaimDoc):
     disputed_by: tuple[_DisputeDoc, ...] = ()
 
 
+ClaimedStatus = Literal["approved", "in_use", "investigational", "discontinued", "failed"]
+"""The statuses a source can claim ('disputed' and 'unknown' are conclusions, not claims)."""
+
+
 class _StatusDoc(_StatusClaimDoc):
-    value: Status
+    value: ClaimedStatus
 
 
 class _IndicationDoc(_StatusClaimDoc):
     cancer_type: str
-    status: Status
+    status: ClaimedStatus
 
 
 class _SideEffectDoc(_ClaimDoc):
@@ -129,12 +133,20 @@ class _EntityDoc(_Doc):
     aliases: tuple[_StatementDoc, ...] = ()
     broader: tuple[_StatementDoc, ...] = ()
     cite: tuple[_CiteDoc, ...] = Field(min_length=1)
-    status: _StatusDoc | tuple[_StatusDoc, ...] | None = None
+    status: tuple[_StatusDoc, ...] = ()
     routes: tuple[_StatementDoc, ...] = ()
     indications: tuple[_IndicationDoc, ...] = ()
     side_effects: tuple[_SideEffectDoc, ...] = ()
     platform: _StatementDoc | None = None
     purpose: _StatementDoc | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        """``status`` is one claim (a mapping) or a list of claims."""
+        if value is None:
+            return ()
+        return [value] if isinstance(value, dict) else value
 
 
 _DOCUMENT_WORDS = frozenset().union(
@@ -213,10 +225,13 @@ def _validation_errors(
     doc: ParsedDocument, exc: ValidationError, rename: dict[str, str] | None = None
 ) -> list[DocumentError]:
     out = []
+    single_status = isinstance(doc.meta.get("status"), dict)
     for err in exc.errors():
         loc: Loc = tuple(err["loc"])
         if rename and loc and isinstance(loc[0], str):
             loc = (rename.get(loc[0], loc[0]), *loc[1:])
+        if rename is None and single_status and loc[:2] == ("status", 0):
+            loc = ("status", *loc[2:])  # one claim written as a mapping, not a list
         reason = _describe(err)
         if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
             reason += _did_you_mean(loc[-1], _DOCUMENT_WORDS if rename is None else HOUSE_FIELDS)
@@ -388,13 +403,12 @@ class _EntityBuilder:
         self, doc: ParsedDocument, claim: _StatusClaimDoc, status: Status, loc: Loc
     ) -> dict[str, Any] | None:
         """Evidence and attribution of one status or indication claim."""
-        if status is Status.DISPUTED:
-            field = "value" if isinstance(claim, _StatusDoc) else "status"
+        if claim.curated is not None and (claim.regulator or claim.phase):
             self.problems.add(
                 doc.error(
-                    "'disputed' is not a claim a source makes; give each source's claim and "
-                    "the status becomes 'disputed' when they disagree",
-                    (*loc, field),
+                    "regulator and phase must be read from quotes; a curated claim cannot "
+                    "carry them",
+                    loc,
                 )
             )
             return None
@@ -498,12 +512,14 @@ class _EntityBuilder:
             "side_effects": [],
             "status_claims": [],
         }
-        status_docs, listed = _claims(spec, "status")
-        for index, status_doc in enumerate(status_docs):
+        listed = isinstance(doc.meta.get("status"), list)
+        for index, status_doc in enumerate(spec.status):
             loc = ("status", index) if listed else ("status",)
-            relations["status_claims"].append(self.claim(doc, status_doc, status_doc.value, loc))
+            relations["status_claims"].append(
+                self.claim(doc, status_doc, Status(status_doc.value), loc)
+            )
         for index, indication in enumerate(spec.indications):
-            claim = self.claim(doc, indication, indication.status, ("indications", index))
+            claim = self.claim(doc, indication, Status(indication.status), ("indications", index))
             relations["indications"].append(
                 None if claim is None else {"cancer_type_id": indication.cancer_type, **claim}
             )

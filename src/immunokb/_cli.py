@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -163,11 +164,12 @@ def _side_effect_lines(
 
 
 def _therapies_for(kb: KnowledgeBase, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    therapies = kb.therapies_for(text)  # raises NotFoundError naming what was typed
     cancer = kb.get(text)
     wanted = [cancer.id] + [c.id for c in kb.narrower(cancer.id, transitive=True)]
     rows: list[dict[str, Any]] = []
     lines = [f"Therapies used for or tested in {cancer.name} ({cancer.id}):"]
-    for therapy in kb.therapies_for(cancer.id):
+    for therapy in therapies:
         for cancer_type_id in wanted:
             claims = therapy.indications_for(cancer_type_id)
             if not claims:
@@ -197,8 +199,8 @@ def _conflict_lines(kb: KnowledgeBase, conflict: Conflict) -> list[str]:
     lines = [f"{conflict.entity_id}: {what} is {conflict.adopted.value}"]
     for claim in conflict.claims:
         who = "curated" if claim.source_id is None else f"{claim.source_id}, tier {claim.tier}"
-        label = "against it" if claim.disputes else "claims"
-        lines.append(f"  {label} ({who}): {claim.value}")
+        label = f"against {claim.against}" if claim.disputes else "claims"
+        lines.append(f"  {who}, {label}: {claim.value}")
         lines += _evidence_lines(kb, claim.citations, claim.curated)
     return lines
 
@@ -275,8 +277,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DocumentError as exc:
         print(f"immunokb: invalid document: {exc}", file=sys.stderr)
         return 1
-    if args.json:
-        print(json.dumps(_dump(result), ensure_ascii=False, indent=2))
-    else:
-        print("\n".join(lines))
+    text = (
+        json.dumps(_dump(result), ensure_ascii=False, indent=2) if args.json else "\n".join(lines)
+    )
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) closed the pipe: stop quietly, and keep Python
+        # from reporting the failed flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0

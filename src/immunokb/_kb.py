@@ -114,20 +114,30 @@ _RULE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})")
 
 
 def _passages(source: Source) -> Iterator[_Passage]:
-    """Paragraphs (and list blocks) of a source body, each with its section heading."""
-    section: str | None = None
+    """Paragraphs (and list blocks) of a source body, each with its section heading.
+
+    Sections nest by heading level. A thematic break closes the innermost open
+    section (the text after it does not belong to the heading just above), the same
+    rule a heading ``lead_in`` follows.
+    """
+    open_sections: list[tuple[int, str]] = []
     for match in _BLOCK.finditer(source.text):
         text = match.group(0).strip()
         heading = _HEADING_LINE.fullmatch(text)
         if heading is not None:
-            section = heading.group(1).strip() or None
+            level = len(text) - len(text.lstrip("#"))
+            while open_sections and open_sections[-1][0] >= level:
+                open_sections.pop()
+            open_sections.append((level, heading.group(1).strip()))
             continue
         if _RULE.fullmatch(text):
-            section = None  # a thematic break: what follows is not under that heading
+            if open_sections:
+                open_sections.pop()
             continue
         if text and not re.fullmatch(r"[#*\-\s|]*", text):
             start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))
-            yield _Passage(source.id, start, start + len(text), text, section)
+            section = open_sections[-1][1] if open_sections else None
+            yield _Passage(source.id, start, start + len(text), text, section or None)
 
 
 def _snippet(text: str, terms: set[str]) -> str:
@@ -415,6 +425,7 @@ class KnowledgeBase:
                             curated=claim.curated,
                         )
                     )
+                    target = f"{claim.status.value} ({claim.source_id or 'curated'})"
                     sides += [
                         Claim(
                             value=d.claim,
@@ -422,6 +433,7 @@ class KnowledgeBase:
                             tier=d.tier,
                             citations=d.citations,
                             disputes=True,
+                            against=target,
                         )
                         for d in claim.disputed_by
                     ]

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 __all__ = [
     "DEFAULT_REVIEW_MONTHS",
+    "PROMOTIONAL_TIER",
     "REVIEW_MONTHS",
     "Audience",
     "CancerType",
@@ -76,9 +77,10 @@ class Status(str, Enum):
     """Development or regulatory status of a therapy, or of one of its indications.
 
     ``in_use`` records a source saying a therapy *is used* to treat something without
-    saying it is approved. ``disputed`` is never claimed by a source: it is what a
-    therapy's (or an indication's) status becomes when the claims about it disagree;
-    see :func:`adopted_status`.
+    saying it is approved. ``disputed``, ``unverified`` and ``unknown`` are never
+    claimed by a source: they are what a therapy's (or an indication's) status
+    becomes when the claims about it disagree, when an approval rests on promotional
+    sources alone, or when nothing is claimed; see :func:`adopted_status`.
     """
 
     APPROVED = "approved"
@@ -87,6 +89,7 @@ class Status(str, Enum):
     DISCONTINUED = "discontinued"
     FAILED = "failed"
     DISPUTED = "disputed"
+    UNVERIFIED = "unverified"
     UNKNOWN = "unknown"
 
 
@@ -324,6 +327,9 @@ class Dispute(_Frozen):
         return self
 
 
+_CONCLUSIONS = frozenset({Status.DISPUTED, Status.UNVERIFIED, Status.UNKNOWN})
+
+
 class _Claim(_Evidenced):
     """One source's claim about a status, with its attribution and qualifiers."""
 
@@ -347,8 +353,8 @@ class _Claim(_Evidenced):
 
     @model_validator(mode="after")
     def _check_attribution(self) -> _Claim:
-        if self.status is Status.DISPUTED:
-            raise ValueError("'disputed' is a conclusion, not a claim a source makes")
+        if self.status in _CONCLUSIONS:
+            raise ValueError(f"{self.status.value!r} is a conclusion, not a claim a source makes")
         if self.curated is not None:
             if self.source_id is not None or self.tier is not None:
                 raise ValueError("a curated claim has no source_id or tier")
@@ -379,17 +385,26 @@ class Indication(_Claim):
 
 _COMPATIBLE = frozenset({Status.APPROVED, Status.IN_USE})
 
+PROMOTIONAL_TIER = 7
+"""Sources of this tier or above promote what they describe (``07_commercial_service``)."""
+
 
 def adopted_status(claims: Iterable[StatusClaim | Indication]) -> Status:
     """The status a set of claims supports, without picking a convenient answer.
 
     - no claim: ``unknown``;
     - any claim disputed by another source: ``disputed``;
-    - all claims agree: that status;
-    - only ``approved`` and ``in_use`` (compatible: an approved therapy is in use):
-      the most trusted claim's status (lowest tier, quoted before curated);
-    - anything else (approved versus investigational, failed versus approved...):
-      ``disputed``. The rival claims stay on the model and in ``kb.conflicts()``.
+    - claims that disagree (approved versus investigational, failed versus
+      approved...): ``disputed``; only ``approved`` beside ``in_use`` agree (an
+      approved therapy is in use), and then the most trusted claim's status counts
+      (lowest tier, quoted before curated);
+    - otherwise the status they agree on, except that an ``approved`` resting only
+      on promotional sources (tier ``PROMOTIONAL_TIER``, 7, or above: a company's
+      own page) becomes ``unverified``: a marketing claim never becomes an
+      unqualified approval.
+
+    Every claim stays on the model, attributed, and disagreements are listed by
+    ``kb.conflicts()``.
     """
     ordered = sorted(claims, key=lambda c: c.trust_key)
     if not ordered:
@@ -397,11 +412,16 @@ def adopted_status(claims: Iterable[StatusClaim | Indication]) -> Status:
     if any(c.disputed_by for c in ordered):
         return Status.DISPUTED
     values = {c.status for c in ordered}
-    if len(values) == 1:
-        return ordered[0].status
-    if values <= _COMPATIBLE:
-        return ordered[0].status
-    return Status.DISPUTED
+    if len(values) > 1 and not values <= _COMPATIBLE:
+        return Status.DISPUTED
+    adopted = ordered[0].status
+    if adopted is Status.APPROVED and all(
+        c.tier is not None and c.tier >= PROMOTIONAL_TIER
+        for c in ordered
+        if c.status is Status.APPROVED
+    ):
+        return Status.UNVERIFIED
+    return adopted
 
 
 class SideEffectRelation(_Evidenced):
@@ -712,6 +732,13 @@ class Claim(_Evidenced):
     disputes: bool = Field(
         default=False,
         description="True when this side is evidence against another claim, not a status claim.",
+    )
+    against: Text | None = Field(
+        default=None,
+        description=(
+            "For a dispute: the value of the claim it speaks against, and that claim's source, "
+            "as 'value (source-id)'; else null."
+        ),
     )
 
 

@@ -84,9 +84,19 @@ class SourceText:
         list (the quote must start a list item of the list that directly follows).
         Returns the two offset pairs, or a message saying what could not be found.
         """
+        first_problem: str | None = None
         lead = self.find(lead_in)
-        if lead is None:
-            return "lead_in not found in the source text"
+        while lead is not None:  # the lead-in's words may also occur before the real one
+            result = self._in_context(lead, quote)
+            if not isinstance(result, str):
+                return result
+            first_problem = first_problem or result
+            lead = self.find(lead_in, lead[0] + 1)
+        return first_problem or "lead_in not found in the source text"
+
+    def _in_context(
+        self, lead: tuple[int, int], quote: str
+    ) -> tuple[tuple[int, int], tuple[int, int]] | str:
         found = self.find(quote, lead[1])
         if found is None:
             return "quote not found after its lead_in"
