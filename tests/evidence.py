@@ -71,6 +71,8 @@ def relations(kb: immunokb.KnowledgeBase) -> list[tuple[str, str, str, object]]:
             out += [(entity.id, "status", c.status.value, c) for c in entity.status_claims]
             out += [(entity.id, "indication", i.cancer_type_id, i) for i in entity.indications]
             out += [(entity.id, "side_effect", r.side_effect_id, r) for r in entity.side_effects]
+            for claim in (*entity.status_claims, *entity.indications):
+                out += [(entity.id, "dispute", d.claim, d) for d in claim.disputed_by]
     return out
 
 
