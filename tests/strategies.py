@@ -17,7 +17,8 @@ texts = st.text(
 
 
 @st.composite
-def citations(draw: st.DrawFn) -> immunokb.Citation:
+def citations(draw: st.DrawFn, source_id: str | None = None) -> immunokb.Citation:
+    """A valid citation; from ``source_id`` when given, else from a random source."""
     with_lead = draw(st.booleans())
     base = draw(st.integers(0, 10_000))
     lead = None
@@ -28,7 +29,7 @@ def citations(draw: st.DrawFn) -> immunokb.Citation:
     start = base
     end = start + draw(st.integers(1, 500))
     return immunokb.Citation(
-        source_id=draw(slugs),
+        source_id=draw(slugs) if source_id is None else source_id,
         quote=draw(texts),
         start=start,
         end=end,
@@ -71,32 +72,102 @@ def entity_fields(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
+CONCLUSIONS = frozenset(
+    {immunokb.Status.DISPUTED, immunokb.Status.UNVERIFIED, immunokb.Status.UNKNOWN}
+)
+"""Statuses only ever concluded from claims, never claimed by a source."""
+claimable = st.sampled_from([s for s in immunokb.Status if s not in CONCLUSIONS])
+"""Every status a source may claim."""
+tiers = st.none() | st.sampled_from([0, 1, 2, 3, immunokb.PROMOTIONAL_TIER, 8])
+"""Few values, so that equal tiers (ties in trust) and promotional sources are common."""
+
+
+@st.composite
+def disputes(draw: st.DrawFn, other_than: str | None = None) -> immunokb.Dispute:
+    """Evidence from one source (never ``other_than``) against a claim."""
+    source_id = draw(slugs.filter(lambda s: s != other_than))
+    return immunokb.Dispute(
+        claim=draw(texts),
+        source_id=source_id,
+        tier=draw(tiers),
+        citations=tuple(draw(st.lists(citations(source_id), min_size=1, max_size=2))),
+    )
+
+
+def _claim_fields(
+    draw: st.DrawFn, status: st.SearchStrategy[immunokb.Status], disputed: bool
+) -> dict[str, object]:
+    """Fields of one valid claim: quoted from one source (with its tier), or curated."""
+    fields: dict[str, object] = {"status": draw(status)}
+    if draw(st.booleans()):
+        source_id = draw(slugs)
+        fields.update(
+            source_id=source_id,
+            tier=draw(tiers),
+            citations=tuple(draw(st.lists(citations(source_id), min_size=1, max_size=2))),
+        )
+    else:
+        source_id = None
+        fields["curated"] = draw(texts)
+    fields.update(
+        phase=draw(st.none() | st.sampled_from(immunokb.Phase)),
+        regulator=draw(st.none() | st.sampled_from(["FDA", "EMA", "NMPA"])),
+    )
+    if disputed:
+        fields["disputed_by"] = tuple(draw(st.lists(disputes(source_id), max_size=2)))
+    return fields
+
+
+@st.composite
+def status_claims(
+    draw: st.DrawFn,
+    status: st.SearchStrategy[immunokb.Status] = claimable,
+    disputed: bool = True,
+) -> immunokb.StatusClaim:
+    return immunokb.StatusClaim(**_claim_fields(draw, status, disputed))
+
+
+@st.composite
+def indications(
+    draw: st.DrawFn, cancer_type_ids: st.SearchStrategy[str] = slugs
+) -> immunokb.Indication:
+    return immunokb.Indication(
+        cancer_type_id=draw(cancer_type_ids), **_claim_fields(draw, claimable, True)
+    )
+
+
+def claim_lists(
+    status: st.SearchStrategy[immunokb.Status] = claimable,
+    *,
+    disputed: bool = True,
+    min_size: int = 0,
+) -> st.SearchStrategy[list[immunokb.StatusClaim]]:
+    """Lists of status claims in no particular order (disputes only if ``disputed``)."""
+    return st.lists(status_claims(status, disputed), min_size=min_size, max_size=5)
+
+
+def by_trust(claims: list[immunokb.StatusClaim]) -> tuple[immunokb.StatusClaim, ...]:
+    return tuple(sorted(claims, key=lambda c: c.trust_key))
+
+
 @st.composite
 def therapy_fields(draw: st.DrawFn) -> dict[str, object]:
     fields = draw(entity_fields())
-    status = draw(st.sampled_from(immunokb.Status))
+    claims = by_trust(draw(claim_lists(disputed=draw(st.booleans()))))
     routes = tuple(draw(st.lists(st.sampled_from(immunokb.Route), max_size=3, unique=True)))
     statements = list(fields["statements"])
-    if status is not immunokb.Status.UNKNOWN:
-        statements.append(_statement(draw, SF.STATUS, status.value))
     statements += [_statement(draw, SF.ROUTE, r.value) for r in routes]
-    indications = tuple(
-        immunokb.Indication(
-            cancer_type_id=draw(slugs),
-            status=draw(st.sampled_from(immunokb.Status)),
-            **_evidence(draw),
-        )
-        for _ in range(draw(st.integers(0, 2)))
-    )
+    cancer_type_ids = st.sampled_from(draw(st.lists(slugs, min_size=1, max_size=2)))
     effects = tuple(
         immunokb.SideEffectRelation(side_effect_id=draw(slugs), **_evidence(draw))
         for _ in range(draw(st.integers(0, 2)))
     )
     fields.update(
-        status=status,
+        status=immunokb.adopted_status(claims),
+        status_claims=claims,
         routes=routes,
         statements=tuple(statements),
-        indications=indications,
+        indications=tuple(draw(st.lists(indications(cancer_type_ids), max_size=3))),
         side_effects=effects,
     )
     return fields
@@ -166,6 +237,39 @@ def sources(draw: st.DrawFn) -> immunokb.Source:
     )
 
 
+@st.composite
+def conflicts(draw: st.DrawFn) -> immunokb.Conflict:
+    sides = [
+        immunokb.Claim(
+            value=draw(texts),
+            source_id=claim.source_id,
+            tier=claim.tier,
+            citations=claim.citations,
+            curated=claim.curated,
+            disputes=disputes,
+            against=draw(texts) if disputes else None,
+        )
+        for claim in draw(claim_lists(disputed=False, min_size=2))
+        for disputes in [draw(st.booleans())]
+    ]
+    return immunokb.Conflict(
+        entity_id=draw(slugs),
+        field=draw(st.sampled_from([SF.STATUS, SF.INDICATION])),
+        subject=draw(st.none() | slugs),
+        adopted=immunokb.Status.DISPUTED,
+        claims=tuple(sides),
+    )
+
+
 any_model = st.one_of(
-    therapies(), vaccines(), side_effects(), cancer_types(), sources(), citations()
+    therapies(),
+    vaccines(),
+    side_effects(),
+    cancer_types(),
+    sources(),
+    citations(),
+    status_claims(),
+    indications(),
+    disputes(),
+    conflicts(),
 )

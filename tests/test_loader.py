@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -20,19 +21,25 @@ def _load_error(folder, *, bundled: bool = True) -> immunokb.DocumentError:
 
 def test_user_entity_cites_a_bundled_source(corpus) -> None:
     quote = "Since T-VEC is made from herpesvirus it can sometimes cause a herpesvirus infection"
-    folder = corpus(
-        {
-            "herpes.md": side_effect_doc(
-                "herpesvirus-infection", name="herpesvirus infection", quote=quote
-            )
-        }
-    )
+    doc = f"""---
+kind: side_effect
+id: zzq-herpes-effect
+name:
+  value: zzq herpes effect
+  curated: "an invented test entity"
+cite:
+  - source: {NCI_VACCINES}
+    quote: "{quote}"
+---
+"""
+    folder = corpus({"herpes.md": doc})
     kb = immunokb.load(paths=[folder])
     assert kb is not immunokb.load()  # a new KB; the shared bundled one is untouched
-    effect = kb.get("Herpesvirus-Infection")
+    effect = kb.get("ZZQ-Herpes-Effect")
     citation = effect.citations[0]
     assert kb.source(citation.source_id).text[citation.start : citation.end] == quote
     assert len(kb.side_effects) == len(immunokb.load().side_effects) + 1
+    assert kb.content_version == immunokb.load().content_version  # user documents add none
 
 
 def test_name_collision_with_a_bundled_entity(corpus) -> None:
@@ -324,3 +331,34 @@ def test_null_tag_lists_mean_no_tags(corpus) -> None:
     assert source.tags == ()
     assert source.cancer_types == ()
     assert source.license is immunokb.License.UNKNOWN
+
+
+# ----------------------------------------------------------------- content version
+
+
+def _content_version_file() -> str:
+    from importlib.resources import files
+
+    return files("immunokb").joinpath("data", "CONTENT_VERSION").read_text(encoding="utf-8")
+
+
+def test_bundled_content_version_is_the_data_file() -> None:
+    raw = _content_version_file()
+    version = immunokb.load().content_version
+    assert version == raw.strip()
+    assert version  # a version, not an empty string
+    assert version == version.strip()
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", version), version
+
+
+def test_user_only_knowledge_base_has_no_content_version(corpus) -> None:
+    folder = corpus({"sources/zzq-note.md": "---\ntitle: Zzq note\n---\nBody.\n"})
+    kb = immunokb.load(paths=[folder], bundled=False)
+    assert [s.id for s in kb.sources] == ["zzq-note"]
+    assert kb.content_version is None
+    assert immunokb.load(bundled=False).content_version is None
+
+
+def test_content_version_is_read_only(kb) -> None:
+    with pytest.raises(AttributeError, match="immutable"):
+        kb.content_version = "9.9.9"

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 from hypothesis import given
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 import immunokb
 from strategies import any_model, citations, review_dates, sources
@@ -83,18 +83,28 @@ def test_a_statement_must_match_the_entity() -> None:
         immunokb.SideEffect(**_entity_fields(statements=(*_entity_fields()["statements"], stray)))
 
 
-def test_rival_status_claims_are_allowed_but_own_status_needs_one() -> None:
-    own = immunokb.Statement(field=F.STATUS, value="approved", citations=(_cite(),))
-    rival = immunokb.Statement(field=F.STATUS, value="investigational", citations=(_cite(),))
-    base = _entity_fields()["statements"]
-    therapy = immunokb.Therapy(
-        **_entity_fields(statements=(*base, own, rival)), status=immunokb.Status.APPROVED
+def test_rival_status_claims_from_two_sources_make_the_status_disputed() -> None:
+    approved = immunokb.StatusClaim(
+        status="approved", source_id="s", tier=1, citations=(_cite(source_id="s"),)
     )
-    assert {s.value for s in therapy.statements_for(F.STATUS)} == {"approved", "investigational"}
-    with pytest.raises(ValidationError, match="status 'approved'"):
+    rival = immunokb.StatusClaim(
+        status="investigational", source_id="t", tier=3, citations=(_cite(source_id="t"),)
+    )
+    therapy = immunokb.Therapy(
+        **_entity_fields(), status=immunokb.Status.DISPUTED, status_claims=(approved, rival)
+    )
+    assert [c.status for c in therapy.status_claims] == ["approved", "investigational"]
+    assert [c.source_id for c in therapy.status_claims] == ["s", "t"]
+    # the most trusted claim does not win over a rival: the claims disagree
+    with pytest.raises(ValidationError, match="status 'approved' does not follow"):
         immunokb.Therapy(
-            **_entity_fields(statements=(*base, rival)), status=immunokb.Status.APPROVED
+            **_entity_fields(), status=immunokb.Status.APPROVED, status_claims=(approved, rival)
         )
+    # a single claim is adopted as it stands
+    alone = immunokb.Therapy(
+        **_entity_fields(), status=immunokb.Status.INVESTIGATIONAL, status_claims=(rival,)
+    )
+    assert alone.status is immunokb.Status.INVESTIGATIONAL
 
 
 def test_therapy_kind_tag_cannot_claim_vaccine() -> None:
@@ -175,9 +185,36 @@ def test_json_schema_covers_every_model() -> None:
         "SideEffectLink",
         "Conflict",
         "Hit",
+        "StatusClaim",
+        "Dispute",
+        "Claim",
+        "Phase",
     ):
         assert name in defs
     assert defs["Vaccine"]["properties"]["purpose"]["$ref"].endswith("VaccinePurpose")
+    assert set(defs["Status"]["enum"]) == {s.value for s in immunokb.Status}
+    assert set(defs["Phase"]["enum"]) == {p.value for p in immunokb.Phase}
+    claims = defs["Therapy"]["properties"]["status_claims"]
+    assert claims["items"]["$ref"].endswith("/StatusClaim")
+
+
+PUBLIC_MODELS = [
+    getattr(immunokb, name)
+    for name in immunokb.__all__
+    if isinstance(getattr(immunokb, name), type)
+    and issubclass(getattr(immunokb, name), BaseModel)
+    and name != "Entity"  # the abstract base is described through its subclasses
+]
+
+
+@pytest.mark.parametrize("model", PUBLIC_MODELS, ids=lambda m: m.__name__)
+def test_json_schema_describes_every_field_of_every_public_model(model) -> None:
+    definition = immunokb.json_schema()["$defs"][model.__name__]
+    properties = definition["properties"]
+    assert set(properties) == set(model.model_fields)
+    for field, spec in properties.items():
+        assert spec.get("description"), f"{model.__name__}.{field} has no description"
+    assert definition.get("additionalProperties") is False
 
 
 # ----------------------------------------------------------------- staleness

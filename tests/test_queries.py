@@ -80,40 +80,133 @@ def test_collections_are_sorted_tuples_and_vaccines_are_therapies(kb) -> None:
     assert all(isinstance(v, immunokb.Therapy) for v in kb.vaccines)
 
 
-def test_side_effects_of_sipuleucel_t_include_inherited_class_effects(kb) -> None:
-    links = kb.side_effects_of("Sipuleucel-T")
-    by_effect = {link.side_effect.id: link for link in links}
-    assert by_effect["stroke"].via is None
-    assert by_effect["stroke"].citations[0].quote == "Sipuleucel-T can cause stroke."
-    # stated for cancer treatment vaccines, two broader levels up
-    assert by_effect["flu-like-symptoms"].via == "treatment-vaccines"
-    assert links[0].via is None  # direct links first
+# An invented corpus for the graph queries, so that they do not depend on what the
+# bundled content says: zzqvax -> zzq dendritic vaccines -> zzq vaccines (broader),
+# zzq skin cancer -> zzq cancer.
+HANDBOOK = """---
+title: Zzq handbook
+sourceType: 02_zzq
+---
+Zzq vaccines can cause zzq fever.
+
+Zzqvax can cause zzq stroke.
+
+Zzqvax treats zzq skin cancer.
+"""
+
+
+def _entity(kind: str, entity_id: str, name: str, extra: str = "") -> str:
+    return f"""---
+kind: {kind}
+id: {entity_id}
+name:
+  value: {name}
+  curated: "invented for a test"
+cite:
+  - source: zzq-handbook
+    quote: "Zzqvax treats zzq skin cancer."
+{extra}---
+"""
+
+
+def _relation(key: str, field: str, target: str, quote: str | None = None) -> str:
+    evidence = (
+        '    curated: "invented"\n'
+        if quote is None
+        else f'    cite:\n      - source: zzq-handbook\n        quote: "{quote}"\n'
+    )
+    return f"{key}:\n  - {field}: {target}\n{evidence}"
+
+
+GRAPH = {
+    "sources/zzq-handbook.md": HANDBOOK,
+    "zzq-vaccines.md": _entity(
+        "therapy",
+        "zzq-vaccines",
+        "zzq vaccines",
+        _relation("side_effects", "side_effect", "zzq-fever", "Zzq vaccines can cause zzq fever."),
+    ),
+    "zzq-dc-vaccines.md": _entity(
+        "vaccine",
+        "zzq-dc-vaccines",
+        "zzq dendritic vaccines",
+        _relation("broader", "value", "zzq-vaccines") + "purpose:\n  value: treatment\n"
+        '  curated: "invented"\n',
+    ),
+    "zzqvax.md": _entity(
+        "vaccine",
+        "zzqvax",
+        "zzqvax",
+        _relation("broader", "value", "zzq-dc-vaccines")
+        + _relation("side_effects", "side_effect", "zzq-stroke", "Zzqvax can cause zzq stroke.")
+        + _relation(
+            "indications", "cancer_type", "zzq-skin-cancer", "Zzqvax treats zzq skin cancer."
+        )
+        + "    status: approved\n"
+        + 'purpose:\n  value: treatment\n  curated: "invented"\n',
+    ),
+    "zzq-fever.md": _entity("side_effect", "zzq-fever", "zzq fever"),
+    "zzq-stroke.md": _entity("side_effect", "zzq-stroke", "zzq stroke"),
+    "zzq-cancer.md": _entity("cancer_type", "zzq-cancer", "zzq cancer"),
+    "zzq-skin-cancer.md": _entity(
+        "cancer_type",
+        "zzq-skin-cancer",
+        "zzq skin cancer",
+        _relation("broader", "value", "zzq-cancer"),
+    ),
+}
+
+
+@pytest.fixture
+def graph(corpus) -> immunokb.KnowledgeBase:
+    return immunokb.load(paths=[corpus(GRAPH)], bundled=False)
+
+
+def test_side_effects_include_those_inherited_from_broader_classes(graph) -> None:
+    links = graph.side_effects_of("Zzqvax")
+    assert [(link.side_effect.id, link.via) for link in links] == [
+        ("zzq-stroke", None),  # its own, first
+        ("zzq-fever", "zzq-vaccines"),  # stated for a class two broader levels up
+    ]
     for link in links:
-        assert link.therapy_id == "sipuleucel-t"
-        for citation in link.citations:
-            assert kb.source(citation.source_id).text[citation.start : citation.end]
+        assert link.therapy_id == "zzqvax"
+        (citation,) = link.citations
+        assert graph.source(citation.source_id).text[citation.start : citation.end] == (
+            citation.quote
+        )
+    assert links[0].citations[0].quote == "Zzqvax can cause zzq stroke."
 
 
-def test_side_effects_of_requires_a_therapy(kb) -> None:
+def test_side_effects_of_a_class_are_its_own(graph) -> None:
+    assert [(s.side_effect.id, s.via) for s in graph.side_effects_of("zzq vaccines")] == [
+        ("zzq-fever", None)
+    ]
+    assert graph.side_effects_of("zzq dendritic vaccines")[0].via == "zzq-vaccines"
+
+
+def test_side_effects_of_requires_a_therapy(graph) -> None:
     with pytest.raises(immunokb.NotFoundError) as info:
-        kb.side_effects_of("stroke")
+        graph.side_effects_of("zzq stroke")
     assert info.value.what == "therapy"
 
 
-def test_therapies_for(kb) -> None:
-    assert [t.id for t in kb.therapies_for("melanoma")] == ["talimogene-laherparepvec"]
-    assert [t.id for t in kb.therapies_for("Prostate Cancer")] == ["sipuleucel-t"]
-    with pytest.raises(immunokb.NotFoundError):
-        kb.therapies_for("T-VEC")
+def test_therapies_for_includes_narrower_cancer_types(graph) -> None:
+    assert [t.id for t in graph.therapies_for("zzq skin cancer")] == ["zzqvax"]
+    assert [t.id for t in graph.therapies_for("Zzq Cancer")] == ["zzqvax"]
+    with pytest.raises(immunokb.NotFoundError) as info:
+        graph.therapies_for("zzqvax")
+    assert info.value.what == "cancer type"
 
 
-def test_narrower_and_ancestors(kb) -> None:
-    assert [e.id for e in kb.ancestors("sipuleucel-t")] == [
-        "dendritic-cell-vaccines",
-        "treatment-vaccines",
+def test_narrower_and_ancestors(graph) -> None:
+    assert [e.id for e in graph.ancestors("zzqvax")] == ["zzq-dc-vaccines", "zzq-vaccines"]
+    assert [e.id for e in graph.narrower("zzq-vaccines")] == ["zzq-dc-vaccines"]
+    assert [e.id for e in graph.narrower("zzq-vaccines", transitive=True)] == [
+        "zzq-dc-vaccines",
+        "zzqvax",
     ]
-    assert "sipuleucel-t" in {e.id for e in kb.narrower("treatment-vaccines", transitive=True)}
-    assert "sipuleucel-t" not in {e.id for e in kb.narrower("treatment-vaccines")}
+    assert graph.ancestors("zzq-vaccines") == ()
+    assert graph.narrower("zzqvax") == ()
 
 
 def test_search_ranks_the_named_entity_first(kb) -> None:
@@ -140,42 +233,50 @@ def test_search_never_fails(text: str) -> None:
 
 
 def test_conflicts_report_rival_status_claims(corpus) -> None:
-    assert immunokb.load().conflicts() == []
+    source = "---\ntitle: {title}\nsourceType: {tier}\n---\n{body}\n"
     folder = corpus(
         {
-            "rival.md": f"""
+            "sources/zzq-weak.md": source.format(
+                title="Weak", tier="07_zzq", body="Zzqmab is still investigational."
+            ),
+            "sources/zzq-strong.md": source.format(
+                title="Strong", tier="02_zzq", body="Zzqmab has been approved."
+            ),
+            "rival.md": """
         ---
         kind: therapy
-        id: rival-therapy
+        id: zzq-rival-therapy
         name:
-          value: rival therapy
+          value: zzq rival therapy
           curated: "a test entity"
         status:
-          - value: approved
-            cite:
-              - source: {NCI_VACCINES}
-                quote: "One dendritic cell vaccine has been approved"
           - value: investigational
             cite:
-              - source: commercial-therapeutic-cancer-vaccines
-                quote: "the field is predominantly investigational"
+              - source: zzq-weak
+                quote: "Zzqmab is still investigational."
+          - value: approved
+            cite:
+              - source: zzq-strong
+                quote: "Zzqmab has been approved."
         cite:
-          - source: commercial-therapeutic-cancer-vaccines
-            quote: "Most therapeutic cancer vaccines are still in clinical trials"
+          - source: zzq-weak
+            quote: "Zzqmab is still investigational."
         ---
-        """
+        """,
         }
     )
-    kb = immunokb.load(paths=[folder])
-    assert kb.get("rival therapy").status is immunokb.Status.APPROVED  # the first claim
+    kb = immunokb.load(paths=[folder], bundled=False)
+    assert kb.get("zzq rival therapy").status is immunokb.Status.DISPUTED  # no claim wins
     (conflict,) = kb.conflicts()
-    assert conflict.entity_id == "rival-therapy"
+    assert conflict.entity_id == "zzq-rival-therapy"
     assert conflict.field is immunokb.StatementField.STATUS
-    assert [c.value for c in conflict.claims] == ["approved", "investigational"]
-    assert [c.citations[0].source_id for c in conflict.claims] == [
-        NCI_VACCINES,
-        "commercial-therapeutic-cancer-vaccines",
+    assert conflict.adopted is immunokb.Status.DISPUTED
+    # most trusted first, whatever the order in the document
+    assert [(c.value, c.source_id, c.tier) for c in conflict.claims] == [
+        ("approved", "zzq-strong", 2),
+        ("investigational", "zzq-weak", 7),
     ]
+    assert [c.citations[0].source_id for c in conflict.claims] == ["zzq-strong", "zzq-weak"]
 
 
 def test_stale_sources(kb) -> None:
