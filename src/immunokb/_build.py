@@ -146,6 +146,11 @@ class _EntityDoc(_Doc):
         """``status`` is one claim (a mapping) or a list of claims."""
         if value is None:
             return ()
+        if isinstance(value, str):
+            raise ValueError(
+                "a status is a claim with evidence: put `value:` and `cite:` (or `curated:`) "
+                f"under `status:` instead of the bare word {value!r}"
+            )
         return [value] if isinstance(value, dict) else value
 
 

@@ -90,16 +90,20 @@ def _evidence_lines(
     return [f"{pad}{_quote(kb, c)}" for c in citations]
 
 
+def _tier(tier: int | None) -> str:
+    return "tier unknown" if tier is None else f"tier {tier}"
+
+
 def _claim_lines(kb: KnowledgeBase, claim: StatusClaim | Indication, indent: int) -> list[str]:
     pad = " " * indent
-    who = "curated" if claim.source_id is None else f"{claim.source_id}, tier {claim.tier}"
+    who = "curated" if claim.source_id is None else f"{claim.source_id}, {_tier(claim.tier)}"
     extra = [q for q in (claim.regulator, claim.phase.value if claim.phase else None) if q]
     head = f"{pad}{claim.status.value}" + (f" ({'; '.join(extra)})" if extra else "")
     lines = [f"{head}  claimed by {who}"]
     lines += _evidence_lines(kb, claim.citations, claim.curated, indent + 4)
     for dispute in claim.disputed_by:
         lines.append(
-            f"{pad}    disputed by {dispute.source_id}, tier {dispute.tier}: {dispute.claim}"
+            f"{pad}    disputed by {dispute.source_id}, {_tier(dispute.tier)}: {dispute.claim}"
         )
         lines += _evidence_lines(kb, dispute.citations, None, indent + 8)
     return lines
@@ -198,7 +202,7 @@ def _conflict_lines(kb: KnowledgeBase, conflict: Conflict) -> list[str]:
     what = conflict.field.value + (f" for {conflict.subject}" if conflict.subject else "")
     lines = [f"{conflict.entity_id}: {what} is {conflict.adopted.value}"]
     for claim in conflict.claims:
-        who = "curated" if claim.source_id is None else f"{claim.source_id}, tier {claim.tier}"
+        who = "curated" if claim.source_id is None else f"{claim.source_id}, {_tier(claim.tier)}"
         label = f"against {claim.against}" if claim.disputes else "claims"
         lines.append(f"  {who}, {label}: {claim.value}")
         lines += _evidence_lines(kb, claim.citations, claim.curated)
@@ -215,7 +219,7 @@ def _dump(value: object) -> object:
 
 def _source_row(source: Source) -> str:
     reviewed = source.last_reviewed_display or "no review date"
-    return f"{source.id}  tier {source.tier}  {source.license.value}  {reviewed}  {source.title}"
+    return f"{source.id}  {_tier(source.tier)}  {source.license.value}  {reviewed}  {source.title}"
 
 
 def _run(args: argparse.Namespace) -> tuple[Any, list[str]]:

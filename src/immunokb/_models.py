@@ -358,6 +358,8 @@ class _Claim(_Evidenced):
         if self.curated is not None:
             if self.source_id is not None or self.tier is not None:
                 raise ValueError("a curated claim has no source_id or tier")
+            if self.regulator is not None or self.phase is not None:
+                raise ValueError("regulator and phase are read from quotes, not curated")
         else:
             if self.source_id is None:
                 raise ValueError("a quoted claim names its source_id")
@@ -398,10 +400,10 @@ def adopted_status(claims: Iterable[StatusClaim | Indication]) -> Status:
       approved...): ``disputed``; only ``approved`` beside ``in_use`` agree (an
       approved therapy is in use), and then the most trusted claim's status counts
       (lowest tier, quoted before curated);
-    - otherwise the status they agree on, except that an ``approved`` resting only
-      on promotional sources (tier ``PROMOTIONAL_TIER``, 7, or above: a company's
-      own page) becomes ``unverified``: a marketing claim never becomes an
-      unqualified approval.
+    - otherwise the status they agree on, except that an ``approved`` that no
+      curator's mark and no source of a known tier below ``PROMOTIONAL_TIER`` (7: a
+      company's own page) supports becomes ``unverified``: a marketing claim, or one
+      from a source of unknown kind, never becomes an unqualified approval.
 
     Every claim stays on the model, attributed, and disagreements are listed by
     ``kb.conflicts()``.
@@ -415,8 +417,8 @@ def adopted_status(claims: Iterable[StatusClaim | Indication]) -> Status:
     if len(values) > 1 and not values <= _COMPATIBLE:
         return Status.DISPUTED
     adopted = ordered[0].status
-    if adopted is Status.APPROVED and all(
-        c.tier is not None and c.tier >= PROMOTIONAL_TIER
+    if adopted is Status.APPROVED and not any(
+        c.is_curated or (c.tier is not None and c.tier < PROMOTIONAL_TIER)
         for c in ordered
         if c.status is Status.APPROVED
     ):

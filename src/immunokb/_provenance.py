@@ -27,7 +27,7 @@ _QUOTE_MARKS = str.maketrans(
         "\u2033": '"',
     }
 )
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d+[.)])[ \t]+")
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+\u2022]|\d+[.)])[ \t]+")
 _HEADING = re.compile(r"[ ]{0,3}(#{1,6})[ \t]+")
 _BREAK = re.compile(r"^[ ]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 
@@ -78,21 +78,27 @@ class SourceText:
         """Locate a lead-in and a quote that it introduces.
 
         The lead-in is either a Markdown heading (the quote must stand in that
-        heading's section: no heading of the same or a higher level in between, and
-        no thematic break before a subheading opens; a break marks text that does
-        not belong to the heading just above it) or a sentence ending its line that introduces a
-        list (the quote must start a list item of the list that directly follows).
+        heading's section: sections nest by heading level, and a thematic break
+        closes the innermost open section, so a break right under the heading ends
+        it while a break under one of its subheadings ends only that subsection) or
+        a sentence ending its line that introduces a list (the quote must start an
+        item of the list that directly follows).
         Returns the two offset pairs, or a message saying what could not be found.
         """
-        first_problem: str | None = None
+        problems: list[str] = []
         lead = self.find(lead_in)
         while lead is not None:  # the lead-in's words may also occur before the real one
             result = self._in_context(lead, quote)
             if not isinstance(result, str):
                 return result
-            first_problem = first_problem or result
+            problems.append(result)
             lead = self.find(lead_in, lead[0] + 1)
-        return first_problem or "lead_in not found in the source text"
+        if not problems:
+            return "lead_in not found in the source text"
+        # An occurrence that is a heading or ends its line is the one the author meant;
+        # report its problem rather than that of the same words inside a sentence.
+        specific = [p for p in problems if not p.startswith("lead_in must end its line")]
+        return specific[-1] if specific else problems[0]
 
     def _in_context(
         self, lead: tuple[int, int], quote: str
@@ -104,30 +110,40 @@ class SourceText:
         heading = _HEADING.match(self.text, line_start)
         if heading is not None and heading.end() == lead[0]:
             return self._in_section(len(heading.group(1)), lead, found)
-        between = self.text[lead[1] : found[0]]
-        lines = between.split("\n")
-        if lines[0].strip():
+        if self._rest_of_line(lead[1]).strip():
             return "lead_in must end its line (the list starts on the next line)"
-        if len(lines) < 2 or not _LIST_ITEM.match(lines[-1]):
-            return "quote is not in a list item"
-        for line in lines[1:-1]:
-            if line.strip() and not _LIST_ITEM.match(line) and not line[:1].isspace():
-                return "quote is not in the list that directly follows its lead_in"
-        return lead, found
+        while found is not None:  # the quote's words may also occur inside an earlier item
+            lines = self.text[lead[1] : found[0]].split("\n")
+            for line in lines[1:-1]:
+                if line.strip() and not _LIST_ITEM.match(line) and not line[:1].isspace():
+                    return "quote is not in the list that directly follows its lead_in"
+            if len(lines) >= 2 and _LIST_ITEM.fullmatch(lines[-1]):
+                return lead, found
+            found = self.find(quote, found[0] + 1)
+        return "quote does not start an item of the list that follows its lead_in"
+
+    def _rest_of_line(self, position: int) -> str:
+        end = self.text.find("\n", position)
+        return self.text[position : None if end < 0 else end]
 
     def _in_section(
         self, level: int, lead: tuple[int, int], found: tuple[int, int]
     ) -> tuple[tuple[int, int], tuple[int, int]] | str:
-        line_end = self.text.find("\n", lead[1])
-        if self.text[lead[1] : None if line_end < 0 else line_end].strip():
+        if self._rest_of_line(lead[1]).strip():
             return "a heading lead_in must be the whole heading"
-        innermost = True  # no subsection opened yet: a thematic break closes this section
+        # Sections nest by heading level; a thematic break closes the innermost open
+        # one. The quote is in the section while the lead-in's heading stays open.
+        open_levels = [level]
         for line in self.text[lead[1] : found[0]].split("\n")[1:]:
             match = _HEADING.match(line)
             if match is not None:
-                if len(match.group(1)) <= level:
-                    return "quote is not in the section under its heading lead_in"
-                innermost = False
-            elif innermost and _BREAK.match(line):
+                depth = len(match.group(1))
+                while open_levels and open_levels[-1] >= depth:
+                    open_levels.pop()
+            elif _BREAK.match(line):
+                open_levels.pop()
+            if not open_levels:
                 return "quote is not in the section under its heading lead_in"
+            if match is not None:
+                open_levels.append(len(match.group(1)))
         return lead, found
