@@ -109,10 +109,11 @@ def _claim_fields(
     else:
         source_id = None
         fields["curated"] = draw(texts)
-    fields.update(
-        phase=draw(st.none() | st.sampled_from(immunokb.Phase)),
-        regulator=draw(st.none() | st.sampled_from(["FDA", "EMA", "NMPA"])),
-    )
+    if source_id is not None:  # regulator and phase are read from quotes, never curated
+        fields.update(
+            phase=draw(st.none() | st.sampled_from(immunokb.Phase)),
+            regulator=draw(st.none() | st.sampled_from(["FDA", "EMA", "NMPA"])),
+        )
     if disputed:
         fields["disputed_by"] = tuple(draw(st.lists(disputes(source_id), max_size=2)))
     return fields

@@ -43,13 +43,14 @@ def _dispute(source_id: str = "b") -> immunokb.Dispute:
     )
 
 
-def _promotional(claim: immunokb.StatusClaim) -> bool:
-    return claim.tier is not None and claim.tier >= PROMOTIONAL
+def _vouches(claim: immunokb.StatusClaim) -> bool:
+    """A curator's mark, or a source of a known tier below the promotional tier."""
+    return claim.is_curated or (claim.tier is not None and claim.tier < PROMOTIONAL)
 
 
 def _only_promoted(claims) -> bool:
-    """Whether every claim of approval comes from a promotional source."""
-    return all(_promotional(c) for c in claims if c.status is S.APPROVED)
+    """Whether no claim of approval is vouched for (all promotional or of unknown tier)."""
+    return not any(_vouches(c) for c in claims if c.status is S.APPROVED)
 
 
 # ----------------------------------------------------------------- adopted_status rules
@@ -101,6 +102,7 @@ def test_most_trusted_means_lowest_tier_then_quoted_before_curated() -> None:
     assert adopted([_claim(S.IN_USE, "b", None), _claim(S.APPROVED, "a", 5)]) is S.APPROVED
     curated = immunokb.StatusClaim(status=S.APPROVED, curated="curator's reading")
     assert adopted([curated, _claim(S.IN_USE, "a", None)]) is S.IN_USE
+    assert adopted([curated]) is S.APPROVED  # a curator vouches for the approval
 
 
 @given(claim_lists(disputed=False, min_size=2))
@@ -115,7 +117,7 @@ def test_unverified_only_for_an_approval_no_better_source_makes(claims) -> None:
     if adopted(claims) is S.UNVERIFIED:
         approvals = [c for c in claims if c.status is S.APPROVED]
         assert approvals
-        assert all(_promotional(c) for c in approvals)
+        assert not any(_vouches(c) for c in approvals)
         assert not any(c.disputed_by for c in claims)
 
 
@@ -131,6 +133,8 @@ def test_unverified_only_for_an_approval_no_better_source_makes(claims) -> None:
         ([(S.IN_USE, PROMOTIONAL)], S.IN_USE),  # only approvals are held back
         ([(S.INVESTIGATIONAL, PROMOTIONAL)], S.INVESTIGATIONAL),
         ([(S.APPROVED, PROMOTIONAL), (S.INVESTIGATIONAL, 2)], S.DISPUTED),
+        ([(S.APPROVED, None)], S.UNVERIFIED),  # a source of unknown kind
+        ([(S.APPROVED, None), (S.APPROVED, 0)], S.APPROVED),
     ],
 )
 def test_an_approval_resting_on_promotional_sources_is_unverified(claims, expected) -> None:
@@ -207,6 +211,13 @@ def test_a_curated_claim_has_no_source_or_tier(attribution) -> None:
         immunokb.StatusClaim(status=S.APPROVED, curated="why", **attribution)
     with pytest.raises(ValidationError, match="curated claim has no source_id or tier"):
         immunokb.Indication(cancer_type_id="c", status=S.APPROVED, curated="why", **attribution)
+
+
+@pytest.mark.parametrize("qualifier", [{"regulator": "FDA"}, {"phase": "phase_3"}])
+def test_a_curated_claim_has_no_regulator_or_phase(qualifier) -> None:
+    with pytest.raises(ValidationError, match="read from quotes, not curated"):
+        immunokb.StatusClaim(status=S.APPROVED, curated="why", **qualifier)
+    assert _claim(**qualifier)  # a quoted claim may state them
 
 
 def test_a_claim_is_not_disputed_by_its_own_source() -> None:

@@ -198,7 +198,7 @@ def test_non_list_quote_after_a_sentence_lead_in_is_refused(cite) -> None:
     error = cite("Zzqmab is a drug.", "Zzqmab is also sold abroad.")
     assert isinstance(error, immunokb.DocumentError)
     assert error.field == "cite[0].quote"
-    assert "quote is not in a list item" in error.reason
+    assert "quote does not start an item of the list" in error.reason
 
 
 def test_a_lead_in_not_in_the_source(cite) -> None:
