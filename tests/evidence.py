@@ -95,4 +95,5 @@ def report(kb: immunokb.KnowledgeBase | None = None) -> None:
     print("curated marks:", sum(1 for r in records if r.curated is not None))
     print("conflicts:", len(kb.conflicts()))
     for source_id, pairs in by_source(kb).items():
-        print(f"  {source_id}: {len({e for e, _ in pairs})} entities, {len(pairs)} (entity, relation) pairs")
+        entities = len({e for e, _ in pairs})
+        print(f"  {source_id}: {entities} entities, {len(pairs)} (entity, relation) pairs")

@@ -153,11 +153,6 @@ def test_adopted_status_ignores_the_order_of_the_claims(claims, data) -> None:
     assert adopted(shuffled) is adopted(claims)
 
 
-@pytest.mark.xfail(
-    reason="src bug: adopted_status takes the first of equally trusted claims, so the result "
-    "follows the input order (_models.py adopted_status: ordered[0].status)",
-    strict=True,
-)
 def test_a_tie_between_approved_and_in_use_does_not_depend_on_order() -> None:
     approved, in_use = _claim(S.APPROVED, "a", 2), _claim(S.IN_USE, "b", 2)
     assert adopted([approved, in_use]) is adopted([in_use, approved])

@@ -100,9 +100,10 @@ def test_conflicts_list_both_sides_with_tiers() -> None:
     assert conflicts
     for conflict in conflicts:
         assert conflict.adopted is immunokb.Status.DISPUTED
-        assert len({c.source_id for c in conflict.claims}) >= 2 or len(
-            {c.value for c in conflict.claims}
-        ) >= 2
+        assert (
+            len({c.source_id for c in conflict.claims}) >= 2
+            or len({c.value for c in conflict.claims}) >= 2
+        )
         tiers = [c.tier for c in conflict.claims]
         assert tiers == sorted(tiers)
         for claim in conflict.claims:
@@ -174,9 +175,11 @@ def test_which_side_effects_can_sipuleucel_t_cause_and_who_says_so() -> None:
 
 def test_what_is_used_for_melanoma_and_is_it_approved() -> None:
     found = {t.id: t for t in KB.therapies_for("melanoma")}
-    assert {"talimogene-laherparepvec", "oncolytic-virus-therapy", "t-cell-transfer-therapy"} <= set(
-        found
-    )
+    assert {
+        "talimogene-laherparepvec",
+        "oncolytic-virus-therapy",
+        "t-cell-transfer-therapy",
+    } <= set(found)
     tvec = found["talimogene-laherparepvec"]
     assert tvec.status is immunokb.Status.APPROVED  # "The first FDA-approved ..."
     (claim,) = tvec.indications_for("melanoma")

@@ -154,32 +154,23 @@ def test_a_heading_whose_words_also_occur_earlier_is_still_found() -> None:
 def test_a_lead_in_that_starts_a_heading_is_refused(cite) -> None:
     error = cite("Approved", "Zzqmab treats zzq cancer.")
     assert isinstance(error, immunokb.DocumentError)
-    assert "a heading lead_in must be the whole heading" in error.reason
+    assert "lead_in must be a whole heading or a sentence" in error.reason
+    assert error.field == "cite[0].lead_in"
 
 
 def test_a_lead_in_that_ends_a_heading_is_refused(cite) -> None:
     error = cite("uses", "Zzqmab treats zzq cancer.")
     assert isinstance(error, immunokb.DocumentError)
-    assert error.field == "cite[0].quote"
+    assert error.field == "cite[0].lead_in"
+    assert "not part of a heading" in error.reason
 
 
-@pytest.mark.xfail(
-    reason="src bug: the tail of a heading is accepted as a list lead-in "
-    "(_provenance.py find_in_context checks only that the lead-in ends its line)",
-    strict=True,
-)
 def test_a_lead_in_that_ends_a_heading_is_refused_before_a_list(cite) -> None:
     # "approved in Europe" reads the opposite of the heading "Not approved in Europe"
     error = cite("approved in Europe", "zzq tablets")
     assert isinstance(error, immunokb.DocumentError)
 
 
-@pytest.mark.xfail(
-    reason="src bug: 'a heading lead_in must be the whole heading' is reported at "
-    "cite[0].quote, though the lead_in is what is wrong (_build.py citation(): only "
-    "messages starting with 'lead_in' go to the lead_in field)",
-    strict=True,
-)
 def test_a_partial_heading_is_reported_at_the_lead_in(cite) -> None:
     error = cite("Approved", "Zzqmab treats zzq cancer.")
     assert error.field == "cite[0].lead_in"

@@ -399,7 +399,7 @@ def adopted_status(claims: Iterable[StatusClaim | Indication]) -> Status:
     - claims that disagree (approved versus investigational, failed versus
       approved...): ``disputed``; only ``approved`` beside ``in_use`` agree (an
       approved therapy is in use), and then the most trusted claim's status counts
-      (lowest tier, quoted before curated);
+      (lowest tier, quoted before curated; ``in_use`` on a tie);
     - otherwise the status they agree on, except that an ``approved`` that no
       curator's mark and no source of a known tier below ``PROMOTIONAL_TIER`` (7: a
       company's own page) supports becomes ``unverified``: a marketing claim, or one
@@ -416,7 +416,10 @@ def adopted_status(claims: Iterable[StatusClaim | Indication]) -> Status:
     values = {c.status for c in ordered}
     if len(values) > 1 and not values <= _COMPATIBLE:
         return Status.DISPUTED
-    adopted = ordered[0].status
+    best = ordered[0].trust_key
+    top = {c.status for c in ordered if c.trust_key == best}
+    # Equally trusted 'approved' and 'in_use': take the weaker, whatever the order.
+    adopted = Status.IN_USE if len(top) > 1 else ordered[0].status
     if adopted is Status.APPROVED and not any(
         c.is_curated or (c.tier is not None and c.tier < PROMOTIONAL_TIER)
         for c in ordered

@@ -108,7 +108,9 @@ class SourceText:
             return "quote not found after its lead_in"
         line_start = self.text.rfind("\n", 0, lead[0]) + 1
         heading = _HEADING.match(self.text, line_start)
-        if heading is not None and heading.end() == lead[0]:
+        if heading is not None:
+            if heading.end() != lead[0]:
+                return "lead_in must be a whole heading or a sentence, not part of a heading"
             return self._in_section(len(heading.group(1)), lead, found)
         if self._rest_of_line(lead[1]).strip():
             return "lead_in must end its line (the list starts on the next line)"
@@ -130,7 +132,7 @@ class SourceText:
         self, level: int, lead: tuple[int, int], found: tuple[int, int]
     ) -> tuple[tuple[int, int], tuple[int, int]] | str:
         if self._rest_of_line(lead[1]).strip():
-            return "a heading lead_in must be the whole heading"
+            return "lead_in must be a whole heading or a sentence, not part of a heading"
         # Sections nest by heading level; a thematic break closes the innermost open
         # one. The quote is in the section while the lead-in's heading stays open.
         open_levels = [level]
