@@ -4,8 +4,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import immunokb
+
+# Generating pydantic models is slow on a cold, busy CI machine: the speed of input
+# generation is not what these tests check, so neither deadlines nor the too-slow
+# health check may fail a run.
+settings.register_profile("immunokb", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("immunokb")
 
 NCI_VACCINES = "nci-cancer-treatment-vaccines"
 
