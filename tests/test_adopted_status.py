@@ -142,13 +142,9 @@ def test_an_approval_resting_on_promotional_sources_is_unverified(claims, expect
     assert adopted(made) is expected
 
 
-@given(claim_lists(), st.data())
+@given(claim_lists() | claim_lists(compatible, disputed=False), st.data())
 def test_adopted_status_ignores_the_order_of_the_claims(claims, data) -> None:
-    # Equal trust between approved and in_use at the top is the known order-dependent
-    # case: see test_a_tie_between_approved_and_in_use_does_not_depend_on_order.
-    best = min((c.trust_key for c in claims), default=None)
-    top = {c.status for c in claims if c.trust_key == best}
-    assume(len(top) == 1 or not top <= COMPATIBLE)
+    # ties in trust included: few tiers, and approved-beside-in_use lists drawn often
     shuffled = data.draw(st.permutations(claims))
     assert adopted(shuffled) is adopted(claims)
 
