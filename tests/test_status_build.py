@@ -316,7 +316,18 @@ def test_phase_must_be_stated_in_the_quotes(build, build_error) -> None:
     bad = therapy_doc("status:", claim("investigational", JOURNAL, phase="phase_3"))
     error = build_error(bad)
     assert error.field == "status[0].phase"
-    assert "do not state a trial phase" in error.reason
+    assert "do not state 'phase_3'" in error.reason
+
+    # the word "phase" is not enough: the quote must state this phase
+    wrong = therapy_doc("status:", claim("investigational", AGENCY, phase_quote, phase="phase_1"))
+    assert "do not state 'phase_1'" in build_error(wrong).reason
+
+
+def test_regulator_must_be_whole_words_of_the_quotes(build_error) -> None:
+    # "tri" is in the quote only as part of "trial", so it is not named there
+    quote = "Zzqmab was tested in a Phase 3 trial."
+    doc = therapy_doc("status:", claim("investigational", AGENCY, quote, regulator="Phase 3 tri"))
+    assert "do not name the regulator" in build_error(doc).reason
 
 
 def test_unknown_phase_value_is_a_document_error(build_error) -> None:

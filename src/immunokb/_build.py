@@ -440,8 +440,14 @@ class _EntityBuilder:
                 )
             )
             return None
-        if claim.phase is not None and citations and "phase" not in said.casefold():
-            self.problems.add(doc.error("the quotes do not state a trial phase", (*loc, "phase")))
+        if claim.phase is not None and citations and not _PHASE_WORDS[claim.phase].search(said):
+            self.problems.add(
+                doc.error(
+                    f"the quotes do not state {claim.phase.value!r} (e.g. 'Phase III' or "
+                    "'Phase 3' for phase_3)",
+                    (*loc, "phase"),
+                )
+            )
             return None
         source_id = sources[0] if sources else None
         disputes = []
@@ -579,8 +585,28 @@ def _claims(spec: _EntityDoc, key: str) -> tuple[tuple[Any, ...], bool]:
 
 
 def _says(said: str, words: str) -> bool:
-    """Whether normalised quote text contains ``words`` (whitespace and case aside)."""
-    return normalize_quote(words).casefold() in said.casefold()
+    """Whether normalised quote text contains ``words`` as whole words (case aside)."""
+    pattern = r"(?<!\w)" + re.escape(normalize_quote(words)) + r"(?!\w)"
+    return re.search(pattern, said, re.IGNORECASE) is not None
+
+
+def _phase_pattern(*numbers: str) -> re.Pattern[str]:
+    roman = {"1": "i", "2": "ii", "3": "iii", "4": "iv"}
+    forms = ["/".join(numbers), "/".join(roman[n] for n in numbers)]
+    return re.compile(
+        r"\bphase\s+(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w/])", re.IGNORECASE
+    )
+
+
+_PHASE_WORDS: dict[Phase, re.Pattern[str]] = {
+    Phase.PHASE_1: _phase_pattern("1"),
+    Phase.PHASE_1_2: _phase_pattern("1", "2"),
+    Phase.PHASE_2: _phase_pattern("2"),
+    Phase.PHASE_2_3: _phase_pattern("2", "3"),
+    Phase.PHASE_3: _phase_pattern("3"),
+    Phase.PHASE_4: _phase_pattern("4"),
+}
+"""How each phase may be written in a quote: 'Phase III', 'phase 3', 'Phase I/II'..."""
 
 
 def _validate(
