@@ -391,10 +391,8 @@ class _EntityBuilder:
         if evidence is None:
             return None
         if field in {StatementField.NAME, StatementField.ALIAS} and evidence["citations"]:
-            wanted = normalize_quote(claim.value).casefold()
             for index, cite in enumerate(evidence["citations"]):
-                said = normalize_quote(f"{cite.lead_in or ''} {cite.quote}").casefold()
-                if wanted not in said:
+                if not _says(normalize_quote(f"{cite.lead_in or ''} {cite.quote}"), claim.value):
                     self.problems.add(
                         doc.error(
                             f"the quote does not contain the {field.value} {claim.value!r}",

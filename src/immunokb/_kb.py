@@ -34,6 +34,7 @@ from ._models import (
     adopted_status,
 )
 from ._normalize import normalize
+from ._provenance import HEADING, THEMATIC_BREAK
 
 __all__ = ["KnowledgeBase"]
 
@@ -109,8 +110,6 @@ class _SearchIndex:
 
 
 _BLOCK = re.compile(r"[^\n](?:.|\n(?!\s*\n))*")
-_HEADING_LINE = re.compile(r"#{1,6}[ \t]+(.*)")
-_RULE = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})")
 
 
 def _passages(source: Source) -> Iterator[_Passage]:
@@ -123,14 +122,14 @@ def _passages(source: Source) -> Iterator[_Passage]:
     open_sections: list[tuple[int, str]] = []
     for match in _BLOCK.finditer(source.text):
         text = match.group(0).strip()
-        heading = _HEADING_LINE.fullmatch(text)
+        heading = None if "\n" in text else HEADING.match(text)
         if heading is not None:
-            level = len(text) - len(text.lstrip("#"))
+            level = len(heading.group(1))
             while open_sections and open_sections[-1][0] >= level:
                 open_sections.pop()
-            open_sections.append((level, heading.group(1).strip()))
+            open_sections.append((level, text[heading.end() :].strip()))
             continue
-        if _RULE.fullmatch(text):
+        if THEMATIC_BREAK.match(text):
             if open_sections:
                 open_sections.pop()
             continue

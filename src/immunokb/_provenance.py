@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-__all__ = ["SourceText", "normalize_quote"]
+__all__ = ["HEADING", "THEMATIC_BREAK", "SourceText", "normalize_quote"]
 
 _QUOTE_MARKS = str.maketrans(
     {
@@ -28,8 +28,10 @@ _QUOTE_MARKS = str.maketrans(
     }
 )
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+\u2022]|\d+[.)])[ \t]+")
-_HEADING = re.compile(r"[ ]{0,3}(#{1,6})[ \t]+")
-_BREAK = re.compile(r"^[ ]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+HEADING = re.compile(r"[ ]{0,3}(#{1,6})[ \t]+")
+"""The start of a Markdown heading line; group 1 is its ``#`` marks (the level)."""
+THEMATIC_BREAK = re.compile(r"^[ ]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+"""A Markdown thematic break line (``***``, ``---``, ``___``)."""
 
 
 def normalize_quote(text: str) -> str:
@@ -107,7 +109,7 @@ class SourceText:
         if found is None:
             return "quote not found after its lead_in"
         line_start = self.text.rfind("\n", 0, lead[0]) + 1
-        heading = _HEADING.match(self.text, line_start)
+        heading = HEADING.match(self.text, line_start)
         if heading is not None:
             if heading.end() != lead[0]:
                 return "lead_in must be a whole heading or a sentence, not part of a heading"
@@ -137,12 +139,12 @@ class SourceText:
         # one. The quote is in the section while the lead-in's heading stays open.
         open_levels = [level]
         for line in self.text[lead[1] : found[0]].split("\n")[1:]:
-            match = _HEADING.match(line)
+            match = HEADING.match(line)
             if match is not None:
                 depth = len(match.group(1))
                 while open_levels and open_levels[-1] >= depth:
                     open_levels.pop()
-            elif _BREAK.match(line):
+            elif THEMATIC_BREAK.match(line):
                 open_levels.pop()
             if not open_levels:
                 return "quote is not in the section under its heading lead_in"
