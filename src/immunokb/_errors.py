@@ -4,7 +4,9 @@ Every error the library raises deliberately derives from :class:`ImmunoKBError`:
 
     ImmunoKBError
     ├── DocumentError          a bundled or user document is invalid (path, line, field)
-    └── NotFoundError          a lookup missed; also a KeyError; carries .suggestions
+    ├── NotFoundError          a lookup missed; also a KeyError; carries .suggestions
+    ├── QueryError             a query argument is not valid; also a ValueError
+    └── MissingDependencyError an optional extra is not installed; also an ImportError
 
 Bad input never escapes as a raw PyYAML or pydantic exception: the loader wraps
 those into :class:`DocumentError`.
@@ -12,7 +14,13 @@ those into :class:`DocumentError`.
 
 from __future__ import annotations
 
-__all__ = ["DocumentError", "ImmunoKBError", "NotFoundError"]
+__all__ = [
+    "DocumentError",
+    "ImmunoKBError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "QueryError",
+]
 
 
 class ImmunoKBError(Exception):
@@ -86,3 +94,29 @@ class NotFoundError(ImmunoKBError, KeyError):
         if self.suggestions:
             msg += "; did you mean: " + ", ".join(self.suggestions) + "?"
         return msg
+
+
+class MissingDependencyError(ImmunoKBError, ImportError):
+    """A feature needs an optional dependency that is not installed.
+
+    Attributes:
+        extra: The name of the extra that installs it (``pip install 'immunokb[extra]'``).
+    """
+
+    def __init__(self, feature: str, *, package: str, extra: str) -> None:
+        """Create the error for ``feature``, which needs ``package`` from ``extra``."""
+        self.feature = feature
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {package}, which is not installed; "
+            f"install it with: pip install 'immunokb[{extra}]'",
+            name=package,
+        )
+
+
+class QueryError(ImmunoKBError, ValueError):
+    """A query argument is not valid: an unknown status, route or kind, for instance.
+
+    The message names the argument and lists the values it accepts.
+    """

@@ -4,157 +4,145 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import math
-import re
 import threading
-from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
 from types import MappingProxyType
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
-from ._errors import NotFoundError
+from ._errors import NotFoundError, QueryError
+from ._fuzzy import GramIndex
 from ._models import (
     AnyEntity,
+    Audience,
     CancerType,
     Citation,
     Claim,
     Conflict,
+    Dispute,
     Entity,
     Hit,
     Indication,
+    License,
+    Reference,
+    Route,
     SideEffect,
     SideEffectLink,
+    SideEffectRelation,
     Source,
+    Statement,
     StatementField,
     Status,
     StatusClaim,
     Therapy,
     Vaccine,
+    VaccinePlatform,
+    VaccinePurpose,
+    _Evidenced,
     adopted_status,
 )
 from ._normalize import normalize
-from ._provenance import HEADING, THEMATIC_BREAK
+from ._results import ResultList
+from ._search import SearchIndex
 
 __all__ = ["KnowledgeBase"]
 
 _E = TypeVar("_E", bound=Entity)
+_V = TypeVar("_V", bound=Enum)
 _MAX_SUGGESTIONS = 5
-_SNIPPET = 200
+_SUGGEST_CANDIDATES = 60
+_MAX_NAME_QUERY = 200
+_SUGGEST_CUTOFF = 0.6
+
+Filter: TypeAlias = _V | str | Iterable[_V | str] | None
+"""A filter value: one value, or a collection of values of which any may match."""
 
 
-@dataclass(frozen=True)
-class _Passage:
-    source_id: str
-    start: int
-    end: int
-    text: str
-    section: str | None
+def _choices(value: Filter[_V], vocabulary: type[_V], argument: str) -> frozenset[_V] | None:
+    """The set of enum members a filter argument asks for (None: no filter)."""
+    if value is None:
+        return None
+    values = [value] if isinstance(value, (str, Enum)) else list(value)
+    known = {member.value: member for member in vocabulary}
+    unknown = [v for v in values if (v.value if isinstance(v, Enum) else v) not in known]
+    if unknown:
+        valid = ", ".join(str(m.value) for m in vocabulary)
+        raise QueryError(f"{argument}={unknown[0]!r} is not one of: {valid}")
+    return frozenset(known[v.value if isinstance(v, Enum) else v] for v in values)
 
 
-@dataclass(frozen=True)
-class _Document:
-    """One searchable unit: an entity (names + summary) or a source passage."""
-
-    entity: AnyEntity | None
-    passage: _Passage | None
-    name_tokens: frozenset[str]
-    names: frozenset[str]
-    tokens: Counter[str]
-    length: int
+def _tiers(value: int | Iterable[int] | None) -> frozenset[int] | None:
+    if value is None:
+        return None
+    values = [value] if isinstance(value, int) else list(value)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise QueryError(f"tier={value!r} must be an int or a collection of ints")
+    return frozenset(values)
 
 
-class _SearchIndex:
-    def __init__(self, entities: tuple[AnyEntity, ...], sources: tuple[Source, ...]) -> None:
-        docs: list[_Document] = []
-        for entity in entities:
-            labels = [entity.name, *entity.aliases]
-            names = frozenset(normalize(label) for label in labels)
-            name_tokens = frozenset(t for n in names for t in n.split())
-            tokens = Counter(normalize(entity.summary).split())
-            for label in labels:
-                tokens.update(normalize(label).split())
-            docs.append(_Document(entity, None, name_tokens, names, tokens, sum(tokens.values())))
-        for source in sources:
-            for passage in _passages(source):
-                # The section heading counts towards the match, so that a question
-                # like "how often" finds the paragraph that answers it.
-                tokens = Counter(normalize(f"{passage.section or ''} {passage.text}").split())
-                if tokens:
-                    docs.append(
-                        _Document(
-                            None, passage, frozenset(), frozenset(), tokens, sum(tokens.values())
-                        )
+def _names(value: str | Iterable[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _evidence(entity: AnyEntity) -> list[tuple[str, Citation | None, str | None]]:
+    """Every piece of evidence of an entity: (what it supports, citation, curated mark)."""
+    found: list[tuple[str, Citation | None, str | None]] = [
+        ("definition", c, None) for c in entity.citations
+    ]
+
+    def add(label: str, evidence: _Evidenced) -> None:
+        if evidence.curated is not None:
+            found.append((label, None, evidence.curated))
+        found.extend((label, c, None) for c in evidence.citations)
+
+    for statement in entity.statements:
+        add(f"{statement.field.value} {statement.value}", statement)
+    if isinstance(entity, Therapy):
+        for claim in entity.status_claims:
+            add(_claim_label("status", claim), claim)
+            for dispute in claim.disputed_by:
+                found.extend(
+                    (f"dispute of status {claim.status.value}: {dispute.claim}", c, None)
+                    for c in dispute.citations
+                )
+        for indication in entity.indications:
+            add(_claim_label(f"indication {indication.cancer_type_id}", indication), indication)
+            for dispute in indication.disputed_by:
+                found.extend(
+                    (
+                        f"dispute of indication {indication.cancer_type_id}: {dispute.claim}",
+                        c,
+                        None,
                     )
-        self.docs = tuple(docs)
-        frequency: Counter[str] = Counter()
-        for doc in docs:
-            frequency.update(doc.tokens.keys())
-        total = max(len(docs), 1)
-        self.idf = {t: math.log(1 + (total - n + 0.5) / (n + 0.5)) for t, n in frequency.items()}
-        self.average = sum(d.length for d in docs) / total if docs else 1.0
-
-    def score(self, doc: _Document, terms: list[str], phrase: str) -> float:
-        k1, b = 1.2, 0.75
-        score = 0.0
-        for term in terms:
-            count = doc.tokens.get(term, 0)
-            if count:
-                norm = count * (k1 + 1) / (count + k1 * (1 - b + b * doc.length / self.average))
-                score += self.idf.get(term, 0.0) * norm
-        if doc.entity is not None and score:
-            if phrase in doc.names:
-                score += 10.0
-            score += 2.0 * sum(1 for term in terms if term in doc.name_tokens)
-        return score
+                    for c in dispute.citations
+                )
+        for relation in entity.side_effects:
+            add(f"side effect {relation.side_effect_id}", relation)
+    return found
 
 
-_BLOCK = re.compile(r"[^\n](?:.|\n(?!\s*\n))*")
+def _claim_label(what: str, claim: StatusClaim | Indication) -> str:
+    extra = [q for q in (claim.regulator, claim.phase.value if claim.phase else None) if q]
+    return f"{what} {claim.status.value}" + (f" ({'; '.join(extra)})" if extra else "")
 
 
-def _passages(source: Source) -> Iterator[_Passage]:
-    """Paragraphs (and list blocks) of a source body, each with its section heading.
-
-    Sections nest by heading level. A thematic break closes the innermost open
-    section (the text after it does not belong to the heading just above), the same
-    rule a heading ``lead_in`` follows.
-    """
-    open_sections: list[tuple[int, str]] = []
-    for match in _BLOCK.finditer(source.text):
-        text = match.group(0).strip()
-        heading = None if "\n" in text else HEADING.match(text)
-        if heading is not None:
-            level = len(heading.group(1))
-            while open_sections and open_sections[-1][0] >= level:
-                open_sections.pop()
-            open_sections.append((level, text[heading.end() :].strip()))
-            continue
-        if THEMATIC_BREAK.match(text):
-            if open_sections:
-                open_sections.pop()
-            continue
-        if text and not re.fullmatch(r"[#*\-\s|]*", text):
-            start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))
-            section = open_sections[-1][1] if open_sections else None
-            yield _Passage(source.id, start, start + len(text), text, section or None)
-
-
-def _snippet(text: str, terms: set[str]) -> str:
-    words = text.split()
-    hits = [i for i, w in enumerate(words) if normalize(w) and set(normalize(w).split()) & terms]
-    first = hits[0] if hits else 0
-    start = max(first - 8, 0)
-    out: list[str] = []
-    length = 0
-    for index in range(start, len(words)):
-        word = words[index]
-        if length + len(word) > _SNIPPET:
-            out.append("…")
-            break
-        marked = f"**{word}**" if index in hits else word
-        out.append(marked)
-        length += len(word) + 1
-    return ("… " if start else "") + " ".join(out)
+Citable = (
+    str
+    | Entity
+    | SideEffectLink
+    | StatusClaim
+    | Indication
+    | Claim
+    | Conflict
+    | Hit
+    | Citation
+    | Statement
+    | SideEffectRelation
+    | Dispute
+)
+"""What :meth:`KnowledgeBase.cite` and :meth:`KnowledgeBase.references` accept."""
 
 
 class KnowledgeBase:
@@ -162,7 +150,12 @@ class KnowledgeBase:
 
     Build one with :func:`immunokb.load`. Collections are tuples sorted by id. Every
     lookup accepts an id, a name or an alias, insensitive to case, hyphens versus
-    spaces, punctuation, accents and the marks ®/™.
+    spaces, punctuation, accents and the marks ®/™. Queries return a
+    :class:`ResultList`: a plain ``list`` that also renders as an HTML table in
+    Jupyter and converts to a pandas DataFrame.
+
+    It is safe to share between threads: nothing changes after construction except
+    the search and suggestion indexes, each built once, on first use, under a lock.
     """
 
     __slots__ = (
@@ -177,6 +170,8 @@ class KnowledgeBase:
         "_side_effects",
         "_source_list",
         "_sources",
+        "_sources_of",
+        "_suggester",
         "_therapies",
         "_vaccines",
     )
@@ -191,7 +186,9 @@ class KnowledgeBase:
     _by_id: Mapping[str, AnyEntity]
     _names: Mapping[str, str]
     _narrower: Mapping[str, tuple[str, ...]]
-    _search: _SearchIndex | None
+    _search: SearchIndex | None
+    _suggester: GramIndex | None
+    _sources_of: Mapping[str, frozenset[str]]
     _lock: threading.Lock
     _content_version: str | None
 
@@ -225,6 +222,17 @@ class KnowledgeBase:
         setter(self, "_names", MappingProxyType(names))
         setter(self, "_narrower", MappingProxyType({k: tuple(v) for k, v in narrower.items()}))
         setter(self, "_search", None)
+        setter(self, "_suggester", None)
+        setter(
+            self,
+            "_sources_of",
+            MappingProxyType(
+                {
+                    e.id: frozenset(c.source_id for _, c, _ in _evidence(e) if c is not None)
+                    for e in ordered
+                }
+            ),
+        )
         setter(self, "_content_version", content_version)
         setter(self, "_lock", threading.Lock())
 
@@ -289,8 +297,12 @@ class KnowledgeBase:
     def get(self, text: str) -> AnyEntity:
         """The entity whose id, name or alias matches ``text``.
 
+        Matching ignores case, hyphens versus spaces, punctuation, accents on Latin
+        letters and the marks ®, ™ and ©.
+
         Raises:
-            NotFoundError: nothing matches; ``.suggestions`` lists the closest names.
+            NotFoundError: nothing matches. ``.suggestions`` lists up to five names
+                closest to ``text`` (for a typo or a partial name), best first.
         """
         key = normalize(text)
         entity_id = self._names.get(key)
@@ -317,18 +329,35 @@ class KnowledgeBase:
         return entity
 
     def _suggest(self, key: str, kind: type[Entity] = Entity) -> tuple[str, ...]:
-        """Names of the entities of ``kind`` whose labels are closest to ``key``."""
+        """Names of the entities of ``kind`` whose labels are closest to ``key``.
+
+        A trigram index picks the labels sharing most of the query's trigrams, then
+        difflib's ratio ranks them; a label that contains the query, or is contained
+        in it, scores at least 0.8 so that a partial name finds its entity. Labels
+        scoring under 0.6 are not suggested. Ties break by name.
+        """
+        key = key[:_MAX_NAME_QUERY]
         if not key:
             return ()
+        suggester = self._suggester
+        if suggester is None:
+            with self._lock:
+                suggester = self._suggester
+                if suggester is None:
+                    suggester = GramIndex(self._names, 3)
+                    object.__setattr__(self, "_suggester", suggester)
         best: dict[str, float] = {}
-        for label, entity_id in self._names.items():  # labels are already normalised
+        for label in suggester.candidates(key, limit=_SUGGEST_CANDIDATES * 4):
+            entity_id = self._names[label]
             if not isinstance(self._by_id[entity_id], kind):
                 continue
             ratio = difflib.SequenceMatcher(None, key, label).ratio()
             if key in label or label in key:
                 ratio = max(ratio, 0.8)
             best[entity_id] = max(ratio, best.get(entity_id, 0.0))
-        scored = sorted((-r, self._by_id[i].name) for i, r in best.items() if r >= 0.6)
+        scored = sorted(
+            (-round(r, 6), self._by_id[i].name) for i, r in best.items() if r >= _SUGGEST_CUTOFF
+        )
         return tuple(name for _, name in scored[:_MAX_SUGGESTIONS])
 
     def narrower(self, text: str, *, transitive: bool = False) -> tuple[AnyEntity, ...]:
@@ -347,27 +376,36 @@ class KnowledgeBase:
 
     def ancestors(self, text: str) -> tuple[AnyEntity, ...]:
         """Every broader entity, nearest first (breadth-first over broader links)."""
-        start = self.get(text)
-        seen: list[str] = []
-        queue = list(start.broader)
+        return tuple(self._by_id[i] for i in self._ancestor_paths(self.get(text).id))
+
+    def _ancestor_paths(self, entity_id: str) -> dict[str, tuple[str, ...]]:
+        """Each broader entity's id, nearest first, with the path of ids from ``entity_id``."""
+        paths: dict[str, tuple[str, ...]] = {}
+        queue: list[tuple[str, tuple[str, ...]]] = [
+            (parent, (entity_id, parent)) for parent in self._by_id[entity_id].broader
+        ]
         while queue:
-            current = queue.pop(0)
-            if current not in seen and current in self._by_id:
-                seen.append(current)
-                queue.extend(self._by_id[current].broader)
-        return tuple(self._by_id[i] for i in seen)
+            current, path = queue.pop(0)
+            if current in paths or current not in self._by_id or current == entity_id:
+                continue
+            paths[current] = path
+            queue.extend((parent, (*path, parent)) for parent in self._by_id[current].broader)
+        return paths
 
     # ------------------------------------------------------------------ questions
 
-    def side_effects_of(self, therapy: str) -> list[SideEffectLink]:
+    def side_effects_of(self, therapy: str) -> ResultList[SideEffectLink]:
         """Side effects of a therapy, its own first, then those inherited from broader classes.
 
         A side effect stated for a class applies to its narrower members: inherited
-        links carry ``.via``, the id of the class they come from (nearest class first).
+        links carry ``.via``, the id of the class they come from (nearest class
+        first), and ``.path``, the ids from the therapy up to that class.
         """
         found = self._typed(therapy, Therapy, "therapy")
-        links: list[SideEffectLink] = []
-        for origin in (found, *self.ancestors(found.id)):
+        origins = {found.id: (found.id,), **self._ancestor_paths(found.id)}
+        links: ResultList[SideEffectLink] = ResultList()
+        for origin_id, path in origins.items():
+            origin = self._by_id[origin_id]
             if not isinstance(origin, Therapy):
                 continue
             for relation in sorted(origin.side_effects, key=lambda r: r.side_effect_id):
@@ -381,17 +419,33 @@ class KnowledgeBase:
                         citations=relation.citations,
                         curated=relation.curated,
                         via=None if origin is found else origin.id,
+                        path=path,
                     )
                 )
         return links
 
-    def therapies_for(self, cancer_type: str) -> list[Therapy]:
-        """Therapies used for or tested in a cancer type or any of its narrower types."""
-        found = self._typed(cancer_type, CancerType, "cancer type")
-        wanted = {found.id} | {e.id for e in self.narrower(found.id, transitive=True)}
-        return [t for t in self.therapies if any(i.cancer_type_id in wanted for i in t.indications)]
+    def therapies_with_side_effect(self, side_effect: str) -> ResultList[SideEffectLink]:
+        """Every therapy that has this side effect, directly or inherited, with the evidence.
 
-    def conflicts(self) -> list[Conflict]:
+        A symptom counts through the syndrome it belongs to: asking for a symptom
+        also finds the therapies whose side effect is a broader side effect that
+        includes it (the link then names that broader side effect). One link per
+        therapy and side effect as in :meth:`side_effects_of`, sorted by therapy id.
+        """
+        effect = self._typed(side_effect, SideEffect, "side effect")
+        wanted = {effect.id, *self._ancestor_paths(effect.id)}
+        out: ResultList[SideEffectLink] = ResultList()
+        for therapy in self._therapies:
+            out.extend(
+                link for link in self.side_effects_of(therapy.id) if link.side_effect.id in wanted
+            )
+        return out
+
+    def therapies_for(self, cancer_type: str) -> ResultList[Therapy]:
+        """Therapies used for or tested in a cancer type or any of its narrower types."""
+        return self.find_therapies(cancer_type=cancer_type)
+
+    def conflicts(self) -> ResultList[Conflict]:
         """Where the claims about a therapy's status, or one of its indications, disagree.
 
         One entry per disputed field: the therapy's ``status``, or its ``indication``
@@ -402,7 +456,7 @@ class KnowledgeBase:
         (``disputes=True``), most trusted source first (a stable sort, so claims of one
         tier keep their order). Sorted by entity id, then status before indications.
         """
-        out: list[Conflict] = []
+        out: ResultList[Conflict] = ResultList()
         for therapy in self._therapies:
             groups: list[tuple[StatementField, str | None, tuple[StatusClaim | Indication, ...]]]
             groups = [(StatementField.STATUS, None, therapy.status_claims)]
@@ -448,78 +502,439 @@ class KnowledgeBase:
                 )
         return out
 
-    def stale_sources(self, *, on: dt.date | None = None) -> list[Source]:
+    def stale_sources(self, *, on: dt.date | None = None) -> ResultList[Source]:
         """Sources overdue for review on the given day (default: today); see Source.is_stale."""
-        return [s for s in self._sources.values() if s.is_stale(on=on)]
+        return self.find_sources(stale=True, on=on)
 
-    def search(self, text: str, *, limit: int = 10) -> list[Hit]:
+    # ------------------------------------------------------------------ filters
+
+    def _evidence_filter(
+        self,
+        source: str | Iterable[str] | None,
+        tier: int | Iterable[int] | None,
+        audience: Filter[Audience],
+    ) -> Callable[[Entity], bool]:
+        """Keep entities with evidence from a source matching all three conditions."""
+        source_ids = _names(source)
+        if source_ids is not None:
+            source_ids = [self.source(s).id for s in source_ids]
+        tiers = _tiers(tier)
+        audiences = _choices(audience, Audience, "audience")
+        if source_ids is None and tiers is None and audiences is None:
+            return lambda _: True
+        allowed = {
+            s.id
+            for s in self._source_list
+            if (source_ids is None or s.id in source_ids)
+            and (tiers is None or s.tier in tiers)
+            and (audiences is None or s.audience in audiences)
+        }
+        return lambda entity: not allowed.isdisjoint(self._sources_of[entity.id])
+
+    def _therapy_filter(
+        self,
+        *,
+        cancer_type: str | None,
+        status: Filter[Status],
+        route: Filter[Route],
+        category: str | None,
+        source: str | Iterable[str] | None,
+        tier: int | Iterable[int] | None,
+        audience: Filter[Audience],
+    ) -> Callable[[Therapy], bool]:
+        tests: list[Callable[[Therapy], bool]] = [self._evidence_filter(source, tier, audience)]
+        if cancer_type is not None:
+            found = self._typed(cancer_type, CancerType, "cancer type")
+            wanted = {found.id} | {e.id for e in self.narrower(found.id, transitive=True)}
+            tests.append(lambda t: not wanted.isdisjoint(t.cancer_type_ids))
+        statuses = _choices(status, Status, "status")
+        if statuses is not None:
+            tests.append(lambda t: t.status in statuses)
+        routes = _choices(route, Route, "route")
+        if routes is not None:
+            tests.append(lambda t: not routes.isdisjoint(t.routes))
+        if category is not None:
+            parent = self._typed(category, Therapy, "therapy class")
+            members = {e.id for e in self.narrower(parent.id, transitive=True)}
+            tests.append(lambda t: t.id in members)
+        return lambda therapy: all(test(therapy) for test in tests)
+
+    def find_therapies(
+        self,
+        *,
+        cancer_type: str | None = None,
+        status: Filter[Status] = None,
+        route: Filter[Route] = None,
+        category: str | None = None,
+        source: str | Iterable[str] | None = None,
+        tier: int | Iterable[int] | None = None,
+        audience: Filter[Audience] = None,
+    ) -> ResultList[Therapy]:
+        """Therapies (vaccines included) matching every filter given, sorted by id.
+
+        A filter left at ``None`` does not filter. Where a filter takes values, give one
+        value or a collection (any of which may match); enum filters also accept their
+        plain string values (``status="approved"``).
+
+        Args:
+            cancer_type: used for or tested in this cancer type or a narrower one
+                (id, name or alias).
+            status: the therapy's adopted status (``Therapy.status``).
+            route: given by this route (one of ``Therapy.routes``).
+            category: a narrower member, at any depth, of this therapy class (id, name
+                or alias), e.g. ``"immune checkpoint inhibitors"``.
+            source: has evidence quoted from this source id.
+            tier: has evidence quoted from a source of this trust tier (``range(1, 3)``
+                for tiers 1 and 2).
+            audience: has evidence quoted from a source written for this audience.
+            The last three apply to one and the same source.
+
+        Raises:
+            NotFoundError: ``cancer_type``, ``category`` or ``source`` names nothing.
+            QueryError: a value is not one of the filter's vocabulary.
+        """
+        keep = self._therapy_filter(
+            cancer_type=cancer_type,
+            status=status,
+            route=route,
+            category=category,
+            source=source,
+            tier=tier,
+            audience=audience,
+        )
+        return ResultList(t for t in self._therapies if keep(t))
+
+    def find_vaccines(
+        self,
+        *,
+        platform: Filter[VaccinePlatform] = None,
+        purpose: Filter[VaccinePurpose] = None,
+        cancer_type: str | None = None,
+        status: Filter[Status] = None,
+        route: Filter[Route] = None,
+        category: str | None = None,
+        source: str | Iterable[str] | None = None,
+        tier: int | Iterable[int] | None = None,
+        audience: Filter[Audience] = None,
+    ) -> ResultList[Vaccine]:
+        """Vaccines matching every filter given, sorted by id.
+
+        Args:
+            platform: how the vaccine is made; a vaccine whose platform no source
+                states matches no platform.
+            purpose: ``treatment`` or ``prevention``.
+            cancer_type: see :meth:`find_therapies`, as are the other filters.
+            status: see :meth:`find_therapies`.
+            route: see :meth:`find_therapies`.
+            category: see :meth:`find_therapies`.
+            source: see :meth:`find_therapies`.
+            tier: see :meth:`find_therapies`.
+            audience: see :meth:`find_therapies`.
+
+        Raises:
+            NotFoundError: ``cancer_type``, ``category`` or ``source`` names nothing.
+            QueryError: a value is not one of the filter's vocabulary.
+        """
+        keep = self._therapy_filter(
+            cancer_type=cancer_type,
+            status=status,
+            route=route,
+            category=category,
+            source=source,
+            tier=tier,
+            audience=audience,
+        )
+        platforms = _choices(platform, VaccinePlatform, "platform")
+        purposes = _choices(purpose, VaccinePurpose, "purpose")
+        return ResultList(
+            v
+            for v in self._vaccines
+            if keep(v)
+            and (platforms is None or v.platform in platforms)
+            and (purposes is None or v.purpose in purposes)
+        )
+
+    def find_side_effects(
+        self,
+        *,
+        therapy: str | None = None,
+        source: str | Iterable[str] | None = None,
+        tier: int | Iterable[int] | None = None,
+        audience: Filter[Audience] = None,
+    ) -> ResultList[SideEffect]:
+        """Side effects matching every filter given, sorted by id.
+
+        Args:
+            therapy: side effects of this therapy, its own or inherited from a broader
+                class (:meth:`side_effects_of` gives the links with their paths).
+            source: see :meth:`find_therapies`.
+            tier: see :meth:`find_therapies`.
+            audience: see :meth:`find_therapies`.
+
+        Raises:
+            NotFoundError: ``therapy`` or ``source`` names nothing.
+            QueryError: a value is not one of the filter's vocabulary.
+        """
+        keep = self._evidence_filter(source, tier, audience)
+        wanted = None
+        if therapy is not None:
+            wanted = {link.side_effect.id for link in self.side_effects_of(therapy)}
+        return ResultList(
+            e for e in self._side_effects if keep(e) and (wanted is None or e.id in wanted)
+        )
+
+    def find_cancer_types(
+        self,
+        *,
+        therapy: str | None = None,
+        source: str | Iterable[str] | None = None,
+        tier: int | Iterable[int] | None = None,
+        audience: Filter[Audience] = None,
+    ) -> ResultList[CancerType]:
+        """Cancer types matching every filter given, sorted by id.
+
+        Args:
+            therapy: cancer types this therapy is used for or tested in (its indications).
+            source: see :meth:`find_therapies`.
+            tier: see :meth:`find_therapies`.
+            audience: see :meth:`find_therapies`.
+
+        Raises:
+            NotFoundError: ``therapy`` or ``source`` names nothing.
+            QueryError: a value is not one of the filter's vocabulary.
+        """
+        keep = self._evidence_filter(source, tier, audience)
+        wanted = None
+        if therapy is not None:
+            wanted = set(self._typed(therapy, Therapy, "therapy").cancer_type_ids)
+        return ResultList(
+            c for c in self._cancer_types if keep(c) and (wanted is None or c.id in wanted)
+        )
+
+    def find_sources(
+        self,
+        *,
+        license: Filter[License] = None,
+        tier: int | Iterable[int] | None = None,
+        audience: Filter[Audience] = None,
+        stale: bool | None = None,
+        on: dt.date | None = None,
+    ) -> ResultList[Source]:
+        """Sources matching every filter given, sorted by id.
+
+        Args:
+            license: the source's licence.
+            tier: the source's trust tier (a source of unknown tier matches none).
+            audience: the audience the source is written for.
+            stale: ``True`` for sources overdue for review on ``on`` (default today),
+                ``False`` for current ones (see :meth:`Source.is_stale`).
+            on: the day staleness is judged on.
+
+        Raises:
+            QueryError: a value is not one of the filter's vocabulary.
+        """
+        licenses = _choices(license, License, "license")
+        tiers = _tiers(tier)
+        audiences = _choices(audience, Audience, "audience")
+        return ResultList(
+            s
+            for s in self._source_list
+            if (licenses is None or s.license in licenses)
+            and (tiers is None or s.tier in tiers)
+            and (audiences is None or s.audience in audiences)
+            and (stale is None or s.is_stale(on=on) is stale)
+        )
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, text: str, *, limit: int = 10) -> ResultList[Hit]:
         """Entities and source passages that match ``text``, best first.
 
         Ranking is BM25 over entity names, aliases and summaries and over source
-        paragraphs, with an exact name or alias match and name words lifted above
-        body matches. Ties break by entity id, then source id and offset.
+        paragraphs, with name and alias matches lifted above body matches and one
+        typo per word forgiven (see :mod:`immunokb._search` in the docs' search
+        page for the exact rules). Ties break by entity id, then source id and
+        offset, so the order is the same on every run. An empty or whitespace-only
+        query, or ``limit`` below 1, gives no hits.
         """
-        if limit < 1:
-            return []
-        terms = normalize(text).split()
-        if not terms:
-            return []
-        index = self._search_index()
-        phrase = " ".join(terms)
-        wanted = set(terms)
-        scored = []
-        for doc in index.docs:
-            score = index.score(doc, terms, phrase)
-            if score > 0:
-                tie = (
-                    (0, doc.entity.id, 0)
-                    if doc.entity is not None
-                    else (
-                        1,
-                        doc.passage.source_id if doc.passage else "",
-                        doc.passage.start if doc.passage else 0,
-                    )
-                )
-                scored.append((-score, tie, doc))
-        scored.sort(key=lambda item: (item[0], item[1]))
-        hits = []
-        for negative, _, doc in scored[:limit]:
-            if doc.entity is not None:
-                citation = doc.entity.citations[0]
-                body = doc.entity.summary or doc.entity.name
-                hits.append(
-                    Hit(
-                        entity=doc.entity,
-                        source_id=citation.source_id,
-                        score=round(-negative, 6),
-                        snippet=_snippet(body, wanted),
-                    )
-                )
-            elif doc.passage is not None:
-                passage = doc.passage
-                hits.append(
-                    Hit(
-                        entity=None,
-                        source_id=passage.source_id,
-                        score=round(-negative, 6),
-                        snippet=_snippet(passage.text, wanted),
-                        section=passage.section,
-                        citation=Citation(
-                            source_id=passage.source_id,
-                            quote=passage.text,
-                            start=passage.start,
-                            end=passage.end,
-                        ),
-                    )
-                )
-        return hits
+        return ResultList(self._search_index().search(text, limit))
 
-    def _search_index(self) -> _SearchIndex:
-        index: _SearchIndex | None = self._search
+    def _search_index(self) -> SearchIndex:
+        index: SearchIndex | None = self._search
         if index is None:
             with self._lock:
                 index = self._search
                 if index is None:
-                    index = _SearchIndex(self._entities, self.sources)
+                    index = SearchIndex(self._entities, self.sources)
                     object.__setattr__(self, "_search", index)
         return index
+
+    # ------------------------------------------------------------------ provenance
+
+    def references(self, item: Citable, *, on: dt.date | None = None) -> ResultList[Reference]:
+        """The evidence behind ``item``, each piece with its source's details.
+
+        ``item`` is an entity (or the id, name or alias of one), a relation
+        (:class:`SideEffectLink`, :class:`StatusClaim`, :class:`Indication`,
+        :class:`SideEffectRelation`, :class:`Statement`, :class:`Dispute`), a
+        :class:`Claim` or :class:`Conflict`, a search :class:`Hit` or a
+        :class:`Citation`. Curated facts give a reference with ``curated`` set and no
+        source. ``stale`` is judged on ``on`` (default today).
+
+        Raises:
+            NotFoundError: a string names no entity, or a citation names no source.
+        """
+        out: ResultList[Reference] = ResultList()
+        for supports, citation, curated in self._evidence_of(item):
+            if citation is None:
+                out.append(Reference(supports=supports, curated=curated))
+                continue
+            source = self.source(citation.source_id)
+            out.append(
+                Reference(
+                    supports=supports,
+                    source_id=source.id,
+                    title=source.title,
+                    publisher=source.publisher,
+                    url=source.url,
+                    license=source.license,
+                    tier=source.tier,
+                    last_reviewed=source.last_reviewed_display,
+                    stale=source.is_stale(on=on),
+                    quote=citation.quote,
+                    lead_in=citation.lead_in,
+                    start=citation.start,
+                    end=citation.end,
+                )
+            )
+        return out
+
+    def _evidence_of(self, item: Citable) -> list[tuple[str, Citation | None, str | None]]:
+        if isinstance(item, str):
+            item = self.get(item)
+        if isinstance(item, Entity):
+            return _evidence(item)  # type: ignore[arg-type] # every Entity here is an AnyEntity
+        if isinstance(item, SideEffectLink):
+            label = f"side effect {item.side_effect.id}"
+            if item.via:
+                label += f" (stated for {item.via})"
+            return _pieces(label, item)
+        if isinstance(item, Indication):
+            return _pieces(_claim_label(f"indication {item.cancer_type_id}", item), item)
+        if isinstance(item, StatusClaim):
+            return _pieces(_claim_label("status", item), item)
+        if isinstance(item, SideEffectRelation):
+            return _pieces(f"side effect {item.side_effect_id}", item)
+        if isinstance(item, Statement):
+            return _pieces(f"{item.field.value} {item.value}", item)
+        if isinstance(item, Dispute):
+            return [(f"dispute: {item.claim}", c, None) for c in item.citations]
+        if isinstance(item, Claim):
+            label = f"against {item.against}: {item.value}" if item.disputes else item.value
+            return _pieces(label, item)
+        if isinstance(item, Conflict):
+            found: list[tuple[str, Citation | None, str | None]] = []
+            for claim in item.claims:
+                found += self._evidence_of(claim)
+            return found
+        if isinstance(item, Hit):
+            if item.citation is None:
+                return []
+            what = item.entity.name if item.entity is not None else item.section or "passage"
+            return [(f"search hit: {what}", item.citation, None)]
+        if isinstance(item, Citation):
+            return [("quote", item, None)]
+        raise QueryError(f"cannot cite a {type(item).__name__}")
+
+    def cite(self, item: Citable, *, on: dt.date | None = None) -> str:
+        """Human-readable citations for an entity or a relation (see :meth:`references`).
+
+        One numbered entry per quote: the quote (after its lead-in), then the
+        source's title, publisher, address, review date (flagged when overdue on
+        ``on``, default today) and licence, then what the quote supports. Curated
+        facts are listed after the quotes, marked as not quoted.
+
+        Raises:
+            NotFoundError: a string names no entity.
+        """
+        references = self.references(item, on=on)
+        lines = [_heading(item, self)]
+        grouped: dict[tuple[str | None, int | None, int | None], list[Reference]] = {}
+        for reference in references:
+            if reference.curated is None:
+                key = (reference.source_id, reference.start, reference.end)
+                grouped.setdefault(key, []).append(reference)
+        for number, group in enumerate(grouped.values(), 1):
+            first = group[0]
+            lead = f"{first.lead_in} … " if first.lead_in else ""
+            lines.append(f"[{number}] “{lead}{first.quote}”")
+            lines.append("    " + _describe(first, on))
+            lines.append("    supports: " + "; ".join(dict.fromkeys(r.supports for r in group)))
+        lines += [
+            f"[curated, not quoted] {r.supports}: {r.curated}"
+            for r in references
+            if r.curated is not None
+        ]
+        if len(lines) == 1:
+            lines.append("no evidence recorded")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ exports
+
+    def to_dataframe(self, kind: str) -> Any:  # noqa: ANN401 - pandas is optional, so no type to name
+        """A pandas DataFrame of one kind of record.
+
+        ``kind`` is one of ``therapies``, ``vaccines``, ``side-effects``,
+        ``cancer-types``, ``sources``, ``indications`` (one row per indication claim)
+        or ``citations`` (one row per piece of evidence of every entity).
+
+        Raises:
+            MissingDependencyError: pandas is not installed (``pip install 'immunokb[pandas]'``).
+            QueryError: ``kind`` is not one of those.
+        """
+        from ._frames import kb_frame  # noqa: PLC0415 - pandas is imported only here
+
+        return kb_frame(self, kind)
+
+
+def _pieces(label: str, evidence: _Evidenced) -> list[tuple[str, Citation | None, str | None]]:
+    if evidence.curated is not None:
+        return [(label, None, evidence.curated)]
+    return [(label, c, None) for c in evidence.citations]
+
+
+def _describe(reference: Reference, on: dt.date | None) -> str:
+    parts = [reference.title or reference.source_id or "unknown source"]
+    if reference.publisher:
+        parts.append(reference.publisher)
+    if reference.url:
+        parts.append(reference.url)
+    if reference.last_reviewed:
+        reviewed = f"last reviewed {reference.last_reviewed}"
+        if reference.stale:
+            day = (on or dt.date.today()).isoformat()
+            reviewed += f" (overdue for review on {day})"
+        parts.append(reviewed)
+    else:
+        parts.append("no review date")
+    if reference.license is not None:
+        parts.append(f"licence: {reference.license.value}")
+    tier = "tier unknown" if reference.tier is None else f"tier {reference.tier}"
+    return ". ".join(parts) + f" [{reference.source_id}, {tier}]"
+
+
+def _heading(item: Citable, kb: KnowledgeBase) -> str:
+    if isinstance(item, str):
+        item = kb.get(item)
+    if isinstance(item, Entity):
+        return f"{item.name} ({item.id})"
+    if isinstance(item, SideEffectLink):
+        path = " → ".join(item.path) if item.path else item.therapy_id
+        return f"{item.side_effect.name}: a side effect of {item.therapy_id} (via {path})"
+    if isinstance(item, Conflict):
+        subject = f" for {item.subject}" if item.subject else ""
+        return f"Conflict: {item.entity_id} {item.field.value}{subject} ({item.adopted.value})"
+    if isinstance(item, Hit):
+        what = item.entity.name if item.entity is not None else f"passage in {item.source_id}"
+        return f"Search hit: {what}"
+    return type(item).__name__

@@ -43,6 +43,7 @@ __all__ = [
     "Indication",
     "License",
     "Phase",
+    "Reference",
     "ReviewFrequency",
     "Route",
     "SideEffect",
@@ -217,6 +218,12 @@ DEFAULT_REVIEW_MONTHS = 12
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    def _repr_html_(self) -> str:
+        """HTML for Jupyter: the record as a table, with its citations."""
+        from ._display import to_html  # noqa: PLC0415 - display code loads on first use
+
+        return to_html(self)
 
 
 class Citation(_Frozen):
@@ -717,6 +724,14 @@ class SideEffectLink(_Evidenced):
         default=None,
         description="Id of the broader therapy the link is inherited from, or null if direct.",
     )
+    path: tuple[Slug, ...] = Field(
+        default=(),
+        description=(
+            "The inheritance path: ids from the therapy asked for up to the therapy the side "
+            "effect is stated for, each the direct narrower of the next (just the therapy's "
+            "own id when direct)."
+        ),
+    )
 
 
 class Claim(_Evidenced):
@@ -777,5 +792,48 @@ class Hit(_Frozen):
     )
     citation: Citation | None = Field(
         default=None,
-        description="For a passage: the whole passage as a citation (verbatim, with offsets).",
+        description=(
+            "The verbatim text the snippet is cut from: for a passage, the whole passage; for "
+            "an entity, the piece of its evidence containing the most matched words."
+        ),
+    )
+    matched: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "The indexed words that matched, in query order; a word matched despite a typo "
+            "appears as it is spelled in the index."
+        ),
+    )
+
+
+class Reference(_Frozen):
+    """One piece of evidence ready to show a reader: the quote and where it comes from.
+
+    Returned by ``KnowledgeBase.references``; ``KnowledgeBase.cite`` renders these as
+    text. A curated fact gives a reference with ``curated`` set and no source.
+    """
+
+    supports: Text = Field(
+        description="What the evidence supports, e.g. 'name', 'alias Provenge', 'status approved'."
+    )
+    source_id: Slug | None = Field(default=None, description="Id of the source; null if curated.")
+    title: Text | None = Field(default=None, description="Title of the source.")
+    publisher: Text | None = Field(default=None, description="Publisher of the source, if stated.")
+    url: str | None = Field(default=None, description="Address of the source, if stated.")
+    license: License | None = Field(default=None, description="Licence of the source.")
+    tier: int | None = Field(default=None, description="Trust tier of the source, if known.")
+    last_reviewed: str | None = Field(
+        default=None, description="Review date as precisely as the source states it, if any."
+    )
+    stale: bool | None = Field(
+        default=None, description="Whether the source was overdue for review on the day asked."
+    )
+    quote: str | None = Field(default=None, description="The verbatim quote; null if curated.")
+    lead_in: str | None = Field(
+        default=None, description="The list lead-in or section heading the quote sits under."
+    )
+    start: int | None = Field(default=None, description="Offset of the quote in the source text.")
+    end: int | None = Field(default=None, description="End offset of the quote.")
+    curated: str | None = Field(
+        default=None, description="For a curated fact: the curator's rationale; else null."
     )

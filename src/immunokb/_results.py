@@ -1,0 +1,46 @@
+"""ResultList: the list every query returns, with notebook display and a DataFrame view."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["ResultList"]
+
+_T = TypeVar("_T")
+
+
+class ResultList(list[_T]):
+    """A plain ``list`` of query results that also renders itself in Jupyter.
+
+    It behaves exactly like the list it is (indexing, iteration, equality with a
+    list, JSON via its items' ``model_dump``), and adds:
+
+    - ``_repr_html_()``: an HTML table with a row per result and its citations,
+      which Jupyter shows when a result list is the value of a cell;
+    - :meth:`to_dataframe`: a pandas DataFrame with a row per result (needs the
+      optional extra ``immunokb[pandas]``).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, items: Iterable[_T] = ()) -> None:
+        """Wrap ``items`` (any iterable) in a new result list."""
+        super().__init__(items)
+
+    def _repr_html_(self) -> str:
+        from ._display import to_html  # noqa: PLC0415 - display code loads on first use
+
+        return to_html(list(self))
+
+    def to_dataframe(self) -> Any:  # noqa: ANN401 - pandas is optional, so no type to name
+        """A ``pandas.DataFrame`` with one row per result (columns as in ``to_records``).
+
+        Raises:
+            MissingDependencyError: pandas is not installed (``pip install 'immunokb[pandas]'``).
+        """
+        from ._frames import frame  # noqa: PLC0415 - pandas is imported only here
+
+        return frame(list(self))

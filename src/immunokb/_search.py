@@ -1,0 +1,301 @@
+"""Ranked search over entities and source passages.
+
+One index holds two kinds of document: an *entity* (its name, aliases and
+summary) and a *passage* of a source (a paragraph or list block, with the heading
+of the section it sits in). Both are ranked together:
+
+- **BM25** (k1 = 1.2, b = 0.75) over an inverted index of the normalised words;
+- **name boosts** for entities: the whole query equal to a name or alias adds
+  ``EXACT_NAME``, and each query word found in a name or alias adds ``NAME_WORD``,
+  so that a name match outranks a body match;
+- **one typo per word**: a query word that no document contains (four characters
+  or more) matches the indexed words at most one edit away, at ``TYPO_WEIGHT`` of
+  the weight of an exact word;
+- **deterministic order**: score rounded to six decimals, then entities before
+  passages, then entity id, or source id and offset.
+
+Words are what :func:`~immunokb.normalize` leaves between spaces, so case, accents
+on Latin letters, hyphens and punctuation do not matter, and words of any script
+that separates words with spaces (Devanagari, Cyrillic, Greek…) work as they are.
+Han, Hiragana and Katakana, written without spaces, are indexed one character per
+word, so that a word of several characters still matches inside a sentence.
+
+Every hit carries a verbatim :class:`Citation`: a passage cites itself, an entity
+cites the piece of its evidence that contains the most matched words, and the
+snippet is cut from that cited text with the matched words in Markdown bold.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from ._fuzzy import GramIndex
+from ._models import AnyEntity, Citation, Hit, Source, Therapy
+from ._normalize import normalize
+from ._provenance import HEADING, THEMATIC_BREAK
+
+__all__ = ["EXACT_NAME", "MAX_TERMS", "NAME_WORD", "TYPO_WEIGHT", "SearchIndex", "tokens"]
+
+EXACT_NAME = 10.0
+"""Added when the whole query equals an entity's name or alias."""
+NAME_WORD = 3.0
+"""Added for each query word found among an entity's name and alias words."""
+TYPO_WEIGHT = 0.8
+"""Weight of a word matched one edit away, relative to an exact word."""
+MAX_TERMS = 32
+"""Distinct query words considered; the rest of a very long query is ignored."""
+_MIN_TYPO_LENGTH = 4
+_K1, _B = 1.2, 0.75
+_SNIPPET = 200
+_CONTEXT_WORDS = 8
+
+# Scripts written without spaces between words: index them a character at a time.
+_UNSPACED = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+
+
+def tokens(text: str) -> list[str]:
+    """The search words of ``text``: its normalised words, Han and Kana split per character."""
+    out: list[str] = []
+    for word in normalize(text).split():
+        if _UNSPACED.search(word):
+            out.extend(part for part in _UNSPACED.split(word) if part)
+        else:
+            out.append(word)
+    return out
+
+
+@dataclass(frozen=True)
+class _Passage:
+    source_id: str
+    start: int
+    end: int
+    text: str
+    section: str | None
+
+
+@dataclass(frozen=True)
+class _Document:
+    entity: AnyEntity | None
+    passage: _Passage | None
+    names: frozenset[str]
+    name_words: frozenset[str]
+    length: int
+
+    @property
+    def tie(self) -> tuple[int, str, int]:
+        if self.entity is not None:
+            return (0, self.entity.id, 0)
+        assert self.passage is not None  # noqa: S101 - a document is one or the other
+        return (1, self.passage.source_id, self.passage.start)
+
+
+_BLOCK = re.compile(r"[^\n](?:.|\n(?!\s*\n))*")
+
+
+def passages(source: Source) -> Iterator[_Passage]:
+    """Paragraphs (and list blocks) of a source body, each with its section heading.
+
+    Sections nest by heading level. A thematic break closes the innermost open
+    section (the text after it does not belong to the heading just above), the same
+    rule a heading ``lead_in`` follows.
+    """
+    open_sections: list[tuple[int, str]] = []
+    for match in _BLOCK.finditer(source.text):
+        text = match.group(0).strip()
+        heading = None if "\n" in text else HEADING.match(text)
+        if heading is not None:
+            level = len(heading.group(1))
+            while open_sections and open_sections[-1][0] >= level:
+                open_sections.pop()
+            open_sections.append((level, text[heading.end() :].strip()))
+            continue
+        if THEMATIC_BREAK.match(text):
+            if open_sections:
+                open_sections.pop()
+            continue
+        if text and not re.fullmatch(r"[#*\-\s|]*", text):
+            start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))
+            section = open_sections[-1][1] if open_sections else None
+            yield _Passage(source.id, start, start + len(text), text, section or None)
+
+
+def _evidence(entity: AnyEntity) -> list[Citation]:
+    """Every citation of an entity: its defining quotes first, then its facts' quotes."""
+    found = list(entity.citations)
+    for statement in entity.statements:
+        found += statement.citations
+    if isinstance(entity, Therapy):
+        for claim in (*entity.status_claims, *entity.indications):
+            found += claim.citations
+        for relation in entity.side_effects:
+            found += relation.citations
+    return list(dict.fromkeys(found))
+
+
+_EMPHASIS = re.compile(r"\*\*|__")
+
+
+def snippet(text: str, matched: set[str]) -> str:
+    """About 200 characters of ``text`` around the first matched word, matches in ``**bold**``.
+
+    The text's own Markdown emphasis (``**``, ``__``) is dropped first, so a ``**``
+    in a snippet always marks a match.
+    """
+    words = _EMPHASIS.sub("", text).split()
+    hits = [i for i, word in enumerate(words) if matched.intersection(tokens(word))]
+    first = hits[0] if hits else 0
+    start = max(first - _CONTEXT_WORDS, 0)
+    out: list[str] = []
+    length = 0
+    for index in range(start, len(words)):
+        word = words[index]
+        if length + len(word) > _SNIPPET and out:
+            out.append("…")
+            break
+        out.append(f"**{word}**" if index in hits else word)
+        length += len(word) + 1
+    return ("… " if start else "") + " ".join(out)
+
+
+class SearchIndex:
+    """An inverted index over entities and source passages (built once, then read-only)."""
+
+    __slots__ = ("_average", "_docs", "_idf", "_postings", "_vocabulary")
+
+    def __init__(self, entities: Sequence[AnyEntity], sources: Sequence[Source]) -> None:
+        """Index every entity and every passage of every source."""
+        docs: list[_Document] = []
+        postings: dict[str, list[tuple[int, int]]] = {}
+
+        def add(doc: _Document, counts: Counter[str]) -> None:
+            number = len(docs)
+            docs.append(doc)
+            for term, count in counts.items():
+                postings.setdefault(term, []).append((number, count))
+
+        for entity in entities:
+            labels = [entity.name, *entity.aliases]
+            names = frozenset(" ".join(tokens(label)) for label in labels)
+            counts = Counter(tokens(entity.summary))
+            for label in labels:
+                counts.update(tokens(label))
+            name_words = frozenset(word for name in names for word in name.split())
+            add(_Document(entity, None, names, name_words, sum(counts.values())), counts)
+        for source in sources:
+            for passage in passages(source):
+                # The section heading counts towards the match, so that a question
+                # like "how often" finds the paragraph that answers it.
+                counts = Counter(tokens(f"{passage.section or ''} {passage.text}"))
+                if counts:
+                    add(
+                        _Document(None, passage, frozenset(), frozenset(), sum(counts.values())),
+                        counts,
+                    )
+        self._docs = tuple(docs)
+        self._postings = {term: tuple(found) for term, found in postings.items()}
+        total = max(len(docs), 1)
+        self._idf = {
+            term: math.log(1 + (total - len(found) + 0.5) / (len(found) + 0.5))
+            for term, found in self._postings.items()
+        }
+        self._average = sum(d.length for d in docs) / total if docs else 1.0
+        # Built with the index rather than on the first typo: a few ms, and it keeps
+        # the index read-only once shared between threads.
+        self._vocabulary = GramIndex(sorted(self._postings), 2)
+
+    def __len__(self) -> int:
+        """The number of indexed documents (entities and passages)."""
+        return len(self._docs)
+
+    def expand(self, word: str) -> dict[str, float]:
+        """The indexed words a query word stands for, each with its weight."""
+        if word in self._postings:
+            return {word: 1.0}
+        if len(word) < _MIN_TYPO_LENGTH:
+            return {}
+        return dict.fromkeys(self._vocabulary.near(word), TYPO_WEIGHT)
+
+    def search(self, text: str, limit: int) -> list[Hit]:
+        """The best ``limit`` hits for ``text`` (see the module docstring for the ranking)."""
+        if limit < 1:
+            return []
+        words = list(dict.fromkeys(tokens(text)))[:MAX_TERMS]
+        if not words:
+            return []
+        expansions = [self.expand(word) for word in words]
+        scores: dict[int, float] = {}
+        matched: dict[int, set[str]] = {}
+        for expansion in expansions:
+            best: dict[int, float] = {}  # per document, the best reading of this word
+            for term, weight in expansion.items():
+                idf = self._idf[term]
+                for number, count in self._postings[term]:
+                    length = self._docs[number].length
+                    norm = (
+                        count * (_K1 + 1) / (count + _K1 * (1 - _B + _B * length / self._average))
+                    )
+                    value = weight * idf * norm
+                    if value > best.get(number, 0.0):
+                        best[number] = value
+                    matched.setdefault(number, set()).add(term)
+            for number, value in best.items():
+                scores[number] = scores.get(number, 0.0) + value
+        # The query as the index reads it, each word replaced by its closest reading.
+        readings = [
+            max(e, key=lambda t: (e[t], -len(t), t)) if e else w
+            for w, e in zip(words, expansions, strict=True)
+        ]
+        phrase = " ".join(readings)
+        typo = any(e and w not in e for w, e in zip(words, expansions, strict=True))
+        for number in scores:
+            doc = self._docs[number]
+            if doc.entity is None:
+                continue
+            if phrase in doc.names:
+                scores[number] += EXACT_NAME * (TYPO_WEIGHT if typo else 1.0)
+            for expansion in expansions:
+                weight = max((w for t, w in expansion.items() if t in doc.name_words), default=0.0)
+                scores[number] += NAME_WORD * weight
+        ranked = sorted(
+            ((round(score, 6), number) for number, score in scores.items() if score > 0),
+            key=lambda item: (-item[0], self._docs[item[1]].tie),
+        )
+        return [self._hit(self._docs[n], score, matched[n], words) for score, n in ranked[:limit]]
+
+    def _hit(self, doc: _Document, score: float, matched: set[str], words: list[str]) -> Hit:
+        order = {term: i for i, term in enumerate(words)}
+        terms = tuple(sorted(matched, key=lambda t: (order.get(t, len(order)), t)))
+        if doc.entity is not None:
+            evidence = _evidence(doc.entity)
+            citation = max(
+                evidence,
+                key=lambda c: (len(matched.intersection(tokens(c.quote))), -evidence.index(c)),
+            )
+            return Hit(
+                entity=doc.entity,
+                source_id=citation.source_id,
+                score=score,
+                snippet=snippet(citation.quote, matched),
+                citation=citation,
+                matched=terms,
+            )
+        passage = doc.passage
+        assert passage is not None  # noqa: S101 - a document is one or the other
+        return Hit(
+            entity=None,
+            source_id=passage.source_id,
+            score=score,
+            snippet=snippet(passage.text, matched),
+            section=passage.section,
+            citation=Citation(
+                source_id=passage.source_id,
+                quote=passage.text,
+                start=passage.start,
+                end=passage.end,
+            ),
+            matched=terms,
+        )
