@@ -6,7 +6,13 @@ bundled documents on first use.
 
 from __future__ import annotations
 
-from ._errors import DocumentError, ImmunoKBError, NotFoundError
+from ._errors import (
+    DocumentError,
+    ImmunoKBError,
+    MissingDependencyError,
+    NotFoundError,
+    QueryError,
+)
 from ._kb import KnowledgeBase
 from ._load import load
 from ._models import (
@@ -24,6 +30,7 @@ from ._models import (
     Indication,
     License,
     Phase,
+    Reference,
     ReviewFrequency,
     Route,
     SideEffect,
@@ -41,6 +48,7 @@ from ._models import (
     adopted_status,
 )
 from ._normalize import normalize
+from ._results import ResultList
 from ._schema import json_schema
 
 __all__ = [
@@ -60,8 +68,12 @@ __all__ = [
     "Indication",
     "KnowledgeBase",
     "License",
+    "MissingDependencyError",
     "NotFoundError",
     "Phase",
+    "QueryError",
+    "Reference",
+    "ResultList",
     "ReviewFrequency",
     "Route",
     "SideEffect",

@@ -76,10 +76,13 @@ class GramIndex:
         must share all but three with ``word`` before the exact check; the index
         must be built with ``n=2``.
         """
-        needed = max(len(grams(word, self._n)) - 3, 1)
+        needed = len(grams(word, self._n)) - 3
+        # A word of two characters or fewer may share no n-gram with its neighbours:
+        # compare it with every indexed string instead.
+        pool = self._items if needed < 1 else self.candidates(word, min_shared=needed)
         return [
             item
-            for item in self.candidates(word, min_shared=needed)
+            for item in pool
             if abs(len(item) - len(word)) <= 1 and within_one_edit(word, item)
         ]
 
