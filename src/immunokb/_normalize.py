@@ -8,7 +8,9 @@ Hindi name still matches itself.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["normalize"]
 
@@ -31,6 +33,21 @@ def normalize(text: str) -> str:
         >>> normalize("checkpoint-inhibitors") == normalize("Checkpoint Inhibitors")
         True
     """
+    # Whitespace always separates words, so each whitespace-free chunk is normalised
+    # on its own: plain ASCII by one regular expression, anything else by the
+    # character-level rules (cached, since words repeat).
+    words = [
+        _ASCII_SEPARATORS.sub(" ", chunk.lower()) if chunk.isascii() else _chunk(chunk)
+        for chunk in text.split()
+    ]
+    return " ".join(" ".join(words).split())
+
+
+_ASCII_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=65_536)
+def _chunk(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_DROP))
     out: list[str] = []
     base = ""
@@ -43,4 +60,4 @@ def normalize(text: str) -> str:
             continue
         base = char
         out.append(char.casefold() if char.isalnum() else " ")
-    return " ".join("".join(out).split())
+    return "".join(out)

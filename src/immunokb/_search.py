@@ -27,11 +27,13 @@ snippet is cut from that cited text with the matched words in Markdown bold.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ._fuzzy import GramIndex
 from ._models import AnyEntity, Citation, Hit, Source, Therapy
@@ -68,6 +70,10 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+# Snippets and evidence choice tokenise the same words and quotes over and over.
+_word_tokens = lru_cache(maxsize=16_384)(tokens)
+
+
 @dataclass(frozen=True)
 class _Passage:
     source_id: str
@@ -84,13 +90,7 @@ class _Document:
     names: frozenset[str]
     name_words: frozenset[str]
     length: int
-
-    @property
-    def tie(self) -> tuple[int, str, int]:
-        if self.entity is not None:
-            return (0, self.entity.id, 0)
-        assert self.passage is not None  # noqa: S101 - a document is one or the other
-        return (1, self.passage.source_id, self.passage.start)
+    tie: tuple[int, str, int]  # entities first, then by id; passages by source id and offset
 
 
 _BLOCK = re.compile(r"[^\n](?:.|\n(?!\s*\n))*")
@@ -146,7 +146,7 @@ def snippet(text: str, matched: set[str]) -> str:
     in a snippet always marks a match.
     """
     words = _EMPHASIS.sub("", text).split()
-    hits = [i for i, word in enumerate(words) if matched.intersection(tokens(word))]
+    hits = [i for i, word in enumerate(words) if matched.intersection(_word_tokens(word))]
     first = hits[0] if hits else 0
     start = max(first - _CONTEXT_WORDS, 0)
     out: list[str] = []
@@ -161,21 +161,27 @@ def snippet(text: str, matched: set[str]) -> str:
     return ("… " if start else "") + " ".join(out)
 
 
+def _saturate(count: int, relative_length: float) -> float:
+    """BM25's term-frequency factor for ``count`` occurrences in a document of that length."""
+    return count * (_K1 + 1) / (count + _K1 * (1 - _B + _B * relative_length))
+
+
 class SearchIndex:
     """An inverted index over entities and source passages (built once, then read-only)."""
 
-    __slots__ = ("_average", "_docs", "_idf", "_postings", "_vocabulary")
+    __slots__ = ("_docs", "_idf", "_postings", "_vocabulary")
 
     def __init__(self, entities: Sequence[AnyEntity], sources: Sequence[Source]) -> None:
         """Index every entity and every passage of every source."""
         docs: list[_Document] = []
-        postings: dict[str, list[tuple[int, int]]] = {}
+        counted: dict[str, list[tuple[int, int]]] = {}
+        empty: frozenset[str] = frozenset()
 
         def add(doc: _Document, counts: Counter[str]) -> None:
             number = len(docs)
             docs.append(doc)
             for term, count in counts.items():
-                postings.setdefault(term, []).append((number, count))
+                counted.setdefault(term, []).append((number, count))
 
         for entity in entities:
             labels = [entity.name, *entity.aliases]
@@ -183,28 +189,33 @@ class SearchIndex:
             counts = Counter(tokens(entity.summary))
             for label in labels:
                 counts.update(tokens(label))
-            name_words = frozenset(word for name in names for word in name.split())
-            add(_Document(entity, None, names, name_words, sum(counts.values())), counts)
+            words = frozenset(word for name in names for word in name.split())
+            add(_Document(entity, None, names, words, counts.total(), (0, entity.id, 0)), counts)
         for source in sources:
             for passage in passages(source):
                 # The section heading counts towards the match, so that a question
                 # like "how often" finds the paragraph that answers it.
                 counts = Counter(tokens(f"{passage.section or ''} {passage.text}"))
                 if counts:
-                    add(
-                        _Document(None, passage, frozenset(), frozenset(), sum(counts.values())),
-                        counts,
-                    )
+                    tie = (1, passage.source_id, passage.start)
+                    add(_Document(None, passage, empty, empty, counts.total(), tie), counts)
         self._docs = tuple(docs)
-        self._postings = {term: tuple(found) for term, found in postings.items()}
         total = max(len(docs), 1)
+        average = sum(d.length for d in docs) / total if docs else 1.0
+        # BM25's term-frequency part depends on the document alone, so it is computed
+        # once here: a posting is (document number, saturated term frequency).
+        self._postings = {
+            term: tuple(
+                (number, _saturate(count, docs[number].length / average)) for number, count in found
+            )
+            for term, found in counted.items()
+        }
         self._idf = {
             term: math.log(1 + (total - len(found) + 0.5) / (len(found) + 0.5))
-            for term, found in self._postings.items()
+            for term, found in counted.items()
         }
-        self._average = sum(d.length for d in docs) / total if docs else 1.0
-        # Built with the index rather than on the first typo: a few ms, and it keeps
-        # the index read-only once shared between threads.
+        # Built with the index rather than on the first typo: it keeps the index
+        # read-only once it is shared between threads.
         self._vocabulary = GramIndex(sorted(self._postings), 2)
 
     def __len__(self) -> int:
@@ -232,13 +243,9 @@ class SearchIndex:
         for expansion in expansions:
             best: dict[int, float] = {}  # per document, the best reading of this word
             for term, weight in expansion.items():
-                idf = self._idf[term]
-                for number, count in self._postings[term]:
-                    length = self._docs[number].length
-                    norm = (
-                        count * (_K1 + 1) / (count + _K1 * (1 - _B + _B * length / self._average))
-                    )
-                    value = weight * idf * norm
+                factor = weight * self._idf[term]
+                for number, saturated in self._postings[term]:
+                    value = factor * saturated
                     if value > best.get(number, 0.0):
                         best[number] = value
                     matched.setdefault(number, set()).add(term)
@@ -260,20 +267,21 @@ class SearchIndex:
             for expansion in expansions:
                 weight = max((w for t, w in expansion.items() if t in doc.name_words), default=0.0)
                 scores[number] += NAME_WORD * weight
-        ranked = sorted(
-            ((round(score, 6), number) for number, score in scores.items() if score > 0),
-            key=lambda item: (-item[0], self._docs[item[1]].tie),
+        docs = self._docs
+        ranked = heapq.nsmallest(
+            limit, ((-round(score, 6), docs[n].tie, n) for n, score in scores.items())
         )
-        return [self._hit(self._docs[n], score, matched[n], words) for score, n in ranked[:limit]]
+        return [self._hit(docs[n], -negative, matched[n], words) for negative, _, n in ranked]
 
     def _hit(self, doc: _Document, score: float, matched: set[str], words: list[str]) -> Hit:
         order = {term: i for i, term in enumerate(words)}
         terms = tuple(sorted(matched, key=lambda t: (order.get(t, len(order)), t)))
         if doc.entity is not None:
             evidence = _evidence(doc.entity)
-            citation = max(
-                evidence,
-                key=lambda c: (len(matched.intersection(tokens(c.quote))), -evidence.index(c)),
+            # The piece of evidence with the most matched words; the first on a tie.
+            _, _, citation = max(
+                (len(matched.intersection(_word_tokens(c.quote))), -i, c)
+                for i, c in enumerate(evidence)
             )
             return Hit(
                 entity=doc.entity,
