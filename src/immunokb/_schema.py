@@ -12,6 +12,7 @@ from ._models import (
     Conflict,
     Hit,
     Indication,
+    Reference,
     SideEffect,
     SideEffectLink,
     SideEffectRelation,
@@ -36,6 +37,7 @@ MODELS = (
     SideEffectLink,
     Conflict,
     Hit,
+    Reference,
 )
 
 
