@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+from collections.abc import Iterable
+from typing import Any, SupportsIndex, TypeVar, overload
 
 __all__ = ["ResultList"]
 
@@ -29,6 +27,18 @@ class ResultList(list[_T]):
     def __init__(self, items: Iterable[_T] = ()) -> None:
         """Wrap ``items`` (any iterable) in a new result list."""
         super().__init__(items)
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> _T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> ResultList[_T]: ...
+
+    def __getitem__(self, index: SupportsIndex | slice) -> _T | ResultList[_T]:
+        """An item, or for a slice a new ResultList (so ``hits[:3]`` still displays)."""
+        if isinstance(index, slice):
+            return ResultList(super().__getitem__(index))
+        return super().__getitem__(index)
 
     def _repr_html_(self) -> str:
         from ._display import to_html  # noqa: PLC0415 - display code loads on first use
