@@ -1,78 +1,548 @@
 """The ``immunokb`` command line: a thin layer over :class:`KnowledgeBase`.
 
-Exit status: 0 on success, 1 when something is not found or a document is
-invalid (the message, and any suggestions, on stderr), 2 on a usage error.
-With ``--json`` every command prints one JSON document on stdout.
+Every command loads the bundled knowledge base with :func:`immunokb.load` and asks
+it one question. Text goes to stdout; with ``--json`` one JSON document does, in
+the same envelope for every command (see docs/cli.md)::
+
+    {"command", "arguments", "content_version", "count", "results"}   on success
+    {"command", "error": {"type", "message", "suggestions"}}          on an error
+
+Exit status: 0 on success (an empty result too), 1 when something is not found or a
+document is invalid, 2 on a usage error or a filter value a query refuses. Error
+messages, with any suggestions, always go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import datetime as dt
+import io
 import json
 import os
+import re
+import shutil
 import sys
-from collections.abc import Sequence
-from typing import Any
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import NoReturn, TextIO, TypeAlias
 
-from ._errors import DocumentError, NotFoundError
+from pydantic import BaseModel
+
+from ._errors import DocumentError, NotFoundError, QueryError
 from ._kb import KnowledgeBase
 from ._load import load
 from ._models import (
+    AnyEntity,
+    Audience,
     Citation,
     Conflict,
-    Entity,
+    Hit,
     Indication,
+    License,
+    Route,
     SideEffectLink,
     Source,
+    Status,
     StatusClaim,
     Therapy,
     Vaccine,
+    VaccinePlatform,
+    VaccinePurpose,
 )
 
 __all__ = ["main"]
 
-_LIST_KINDS = ("therapies", "vaccines", "side-effects", "cancer-types", "sources")
+JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
+"""A value as :func:`json.dumps` writes it."""
+
+_PROG = "immunokb"
+_GLOBAL_DESTS = frozenset({"json", "color", "version", "command"})
+
+_THERAPIES = "therapies"
+_VACCINES = "vaccines"
+_SIDE_EFFECTS = "side-effects"
+_CANCER_TYPES = "cancer-types"
+_SOURCES = "sources"
+_LIST_KINDS = (_THERAPIES, _VACCINES, _SIDE_EFFECTS, _CANCER_TYPES, _SOURCES)
+_TREATMENTS = frozenset({_THERAPIES, _VACCINES})
+_ENTITY_KINDS = frozenset({_THERAPIES, _VACCINES, _SIDE_EFFECTS, _CANCER_TYPES})
+
+_FILTERS: dict[str, tuple[str, frozenset[str]]] = {
+    "cancer_type": ("--cancer-type", _TREATMENTS),
+    "status": ("--status", _TREATMENTS),
+    "route": ("--route", _TREATMENTS),
+    "category": ("--category", _TREATMENTS),
+    "platform": ("--platform", frozenset({_VACCINES})),
+    "purpose": ("--purpose", frozenset({_VACCINES})),
+    "therapy": ("--therapy", frozenset({_SIDE_EFFECTS, _CANCER_TYPES})),
+    "source": ("--source", _ENTITY_KINDS),
+    "license": ("--license", frozenset({_SOURCES})),
+    "tier": ("--tier", frozenset(_LIST_KINDS)),
+    "audience": ("--audience", frozenset(_LIST_KINDS)),
+    "stale": ("--stale", frozenset({_SOURCES})),
+    "on": ("--on", frozenset({_SOURCES})),
+}
+"""Each filter of ``list``: its flag and the kinds it applies to, in JSON key order."""
+
+_MIN_CELL = 8
+_GAP = "  "
+_MARK = re.compile(r"\*\*(.+?)\*\*")
 
 
-def _parser() -> argparse.ArgumentParser:
-    # --json is accepted before or after the command; SUPPRESS keeps a subcommand's
-    # default from overwriting a --json given before it.
-    common = argparse.ArgumentParser(add_help=False)
+# --------------------------------------------------------------------------- errors
+
+
+class _UsageError(Exception):
+    """A command line that does not parse, or asks for something meaningless (status 2)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _MissingError(Exception):
+    """A therapy has no such side effect or indication (reported like a lookup miss)."""
+
+    def __init__(self, message: str, suggestions: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestions = tuple(suggestions)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that raises :class:`_UsageError` instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise the usage error for ``main`` to report."""
+        raise _UsageError(self, message)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
+def _values(
+    vocabulary: Iterable[Status | Route | Audience | License | VaccinePlatform | VaccinePurpose],
+) -> list[str]:
+    return [member.value for member in vocabulary]
+
+
+def _add_on(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--on",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day to judge staleness on (default: today)",
+    )
+
+
+def _add_list_filters(listing: argparse.ArgumentParser) -> None:
+    treatments = listing.add_argument_group("filters for therapies and vaccines")
+    treatments.add_argument(
+        "--cancer-type",
+        metavar="NAME",
+        help="used for or tested in this cancer type or a narrower one",
+    )
+    treatments.add_argument(
+        "--status",
+        action="append",
+        choices=_values(Status),
+        metavar="STATUS",
+        help="adopted status, one of: " + ", ".join(_values(Status)),
+    )
+    treatments.add_argument(
+        "--route",
+        action="append",
+        choices=_values(Route),
+        metavar="ROUTE",
+        help="route of administration, one of: " + ", ".join(_values(Route)),
+    )
+    treatments.add_argument(
+        "--category", metavar="NAME", help="a narrower member, at any depth, of this therapy class"
+    )
+    vaccines = listing.add_argument_group("filters for vaccines only")
+    vaccines.add_argument(
+        "--platform",
+        action="append",
+        choices=_values(VaccinePlatform),
+        metavar="PLATFORM",
+        help="how the vaccine is made, one of: " + ", ".join(_values(VaccinePlatform)),
+    )
+    vaccines.add_argument(
+        "--purpose",
+        choices=_values(VaccinePurpose),
+        help="what the vaccine is for",
+    )
+    related = listing.add_argument_group("filters for side-effects and cancer-types")
+    related.add_argument(
+        "--therapy",
+        metavar="NAME",
+        help="side effects of this therapy (own or inherited); cancer types of its indications",
+    )
+    evidence = listing.add_argument_group(
+        "evidence filters",
+        "--source applies to every kind but sources; --tier and --audience to every kind. "
+        "For entities they ask for evidence quoted from a source that matches all of them.",
+    )
+    evidence.add_argument(
+        "--source", action="append", metavar="SOURCE_ID", help="evidence quoted from this source"
+    )
+    evidence.add_argument(
+        "--tier", action="append", type=int, metavar="N", help="a source of this trust tier"
+    )
+    evidence.add_argument(
+        "--audience",
+        action="append",
+        choices=_values(Audience),
+        metavar="AUDIENCE",
+        help="a source written for this audience, one of: " + ", ".join(_values(Audience)),
+    )
+    sources = listing.add_argument_group("filters for sources only")
+    sources.add_argument(
+        "--license",
+        action="append",
+        choices=_values(License),
+        metavar="LICENSE",
+        help="the source's licence, one of: " + ", ".join(_values(License)),
+    )
+    staleness = sources.add_mutually_exclusive_group()
+    staleness.add_argument(
+        "--stale",
+        action="store_const",
+        const=True,
+        default=None,
+        help="only sources overdue for review",
+    )
+    staleness.add_argument(
+        "--current",
+        dest="stale",
+        action="store_const",
+        const=False,
+        help="only sources not overdue for review",
+    )
+    sources.add_argument(
+        "--on",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day to judge staleness on, for the filter and the stale column (default: today)",
+    )
+
+
+def _parser() -> tuple[_Parser, dict[str, _Parser]]:
+    """The argument parser, and each command's subparser by name."""
+    # --json and --color are accepted before or after the command; SUPPRESS keeps a
+    # subcommand's default from overwriting a value given before it.
+    common = _Parser(add_help=False)
     common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON instead of text"
     )
-    parser = argparse.ArgumentParser(
-        prog="immunokb", description="A typed, cited knowledge base of cancer immunotherapy."
+    common.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=argparse.SUPPRESS,
+        help="colour the text output: auto (default), always or never",
+    )
+    parser = _Parser(
+        prog=_PROG, description="A typed, cited knowledge base of cancer immunotherapy."
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output: auto (only on a terminal, without NO_COLOR; default), "
+        "always or never",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    get = commands.add_parser("get", parents=[common], help="show an entity and its evidence")
-    get.add_argument("name", help="id, name or alias")
-    effects = commands.add_parser(
-        "side-effects", parents=[common], help="side effects of a therapy, with citations"
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub: dict[str, _Parser] = {}
+
+    def add(
+        name: str, help_text: str, usage: str | None = None, epilog: str | None = None
+    ) -> _Parser:
+        made: _Parser = commands.add_parser(
+            name,
+            parents=[common],
+            help=help_text,
+            description=help_text,
+            usage=usage,
+            epilog=epilog,
+        )
+        sub[name] = made
+        return made
+
+    add("get", "show an entity and all its evidence").add_argument(
+        "name", metavar="NAME", help="id, name or alias"
     )
-    effects.add_argument("therapy", help="id, name or alias of a therapy")
-    therapies = commands.add_parser(
-        "therapies-for", parents=[common], help="therapies used for or tested in a cancer type"
+    search = add("search", "ranked search over entities and source passages")
+    search.add_argument("text", metavar="TEXT", help="words to search for")
+    search.add_argument(
+        "--limit", type=_positive, default=10, help="most hits to show (default 10)"
     )
-    therapies.add_argument("cancer_type", help="id, name or alias of a cancer type")
-    search = commands.add_parser("search", parents=[common], help="ranked search")
-    search.add_argument("text", help="words to search for")
-    search.add_argument("--limit", type=int, default=10, help="most hits to show (default 10)")
-    listing = commands.add_parser("list", parents=[common], help="list entities or sources")
-    listing.add_argument("kind", choices=_LIST_KINDS)
-    sources = commands.add_parser("sources", parents=[common], help="list sources")
+    listing = add(
+        "list",
+        "list therapies, vaccines, side effects, cancer types or sources, filtered",
+        usage=f"{_PROG} list [-h] [--json] [--color {{auto,always,never}}] KIND [filters]",
+        epilog="Every filter given must match; a repeated filter matches any of its values. "
+        "A filter that does not apply to KIND is a usage error.",
+    )
+    listing.add_argument("kind", choices=_LIST_KINDS, metavar="KIND", help=", ".join(_LIST_KINDS))
+    _add_list_filters(listing)
+    add(
+        "side-effects", "side effects of a therapy, own and inherited, with citations"
+    ).add_argument("therapy", metavar="THERAPY", help="id, name or alias of a therapy")
+    add("therapies-for", "therapies used for or tested in a cancer type").add_argument(
+        "cancer_type", metavar="CANCER_TYPE", help="id, name or alias of a cancer type"
+    )
+    add("therapies-with", "therapies that have a side effect, own or inherited").add_argument(
+        "side_effect", metavar="SIDE_EFFECT", help="id, name or alias of a side effect"
+    )
+    sources = add("sources", "list the sources")
     sources.add_argument("--stale", action="store_true", help="only sources overdue for review")
-    sources.add_argument(
-        "--on",
-        type=dt.date.fromisoformat,
-        default=None,
-        help="day to judge staleness on (YYYY-MM-DD)",
+    _add_on(sources)
+    add("conflicts", "claims on which sources disagree")
+    cite = add("cite", "human-readable citations of an entity, a side effect or an indication")
+    cite.add_argument(
+        "name",
+        metavar="NAME",
+        help="id, name or alias of an entity (of a therapy with --side-effect or --cancer-type)",
     )
-    commands.add_parser("conflicts", parents=[common], help="claims on which sources disagree")
-    return parser
+    which = cite.add_mutually_exclusive_group()
+    which.add_argument("--side-effect", metavar="NAME", help="cite this side effect of the therapy")
+    which.add_argument(
+        "--cancer-type",
+        metavar="NAME",
+        help="cite the therapy's indication claims for this cancer type (or a narrower one)",
+    )
+    _add_on(cite)
+    return parser, sub
+
+
+def _check_filters(args: argparse.Namespace, listing: argparse.ArgumentParser) -> None:
+    """Refuse a ``list`` filter that does not apply to the kind asked for."""
+    kind: str = args.kind
+    for dest, (flag, kinds) in _FILTERS.items():
+        value: object = getattr(args, dest)
+        if value is None or kind in kinds:
+            continue
+        given = "--current" if dest == "stale" and value is False else flag
+        applies = ", ".join(k for k in _LIST_KINDS if k in kinds)
+        raise _UsageError(listing, f"{given} does not apply to {kind}; it applies to: {applies}")
+
+
+def _arguments(args: argparse.Namespace) -> dict[str, JSONValue]:
+    """The command's own parsed arguments as JSON values.
+
+    In the parser's order; for ``list``, the kind and then the filters that apply
+    to it, in the order of ``_FILTERS``.
+    """
+    values = {k: v for k, v in vars(args).items() if k not in _GLOBAL_DESTS}
+    if args.command == "list":
+        kind: str = args.kind
+        keys = ["kind"] + [dest for dest, (_, kinds) in _FILTERS.items() if kind in kinds]
+        values = {key: values[key] for key in keys}
+    return {key: _plain(value) for key, value in values.items()}
+
+
+def _plain(value: object) -> JSONValue:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+@dataclass(frozen=True)
+class _Style:
+    """ANSI styling of the text output; every method returns its text unchanged when off."""
+
+    enabled: bool
+
+    def _sgr(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text
+
+    def bold(self, text: str) -> str:
+        """Text in bold."""
+        return self._sgr("1", text)
+
+    def dim(self, text: str) -> str:
+        """Text dimmed (secondary information)."""
+        return self._sgr("2", text)
+
+    def curated(self, text: str) -> str:
+        """A curator's mark, in yellow, so that it never passes for a quote."""
+        return self._sgr("33", text)
+
+    def status(self, value: str) -> str:
+        """A status value in a colour of its own (green approved, red failed...)."""
+        codes = {
+            Status.APPROVED.value: "32",
+            Status.IN_USE.value: "32",
+            Status.INVESTIGATIONAL.value: "36",
+            Status.DISCONTINUED.value: "31",
+            Status.FAILED.value: "31",
+            Status.DISPUTED.value: "35",
+            Status.UNVERIFIED.value: "33",
+            Status.UNKNOWN.value: "2",
+        }
+        code = codes.get(value)
+        return self._sgr(code, value) if code else value
+
+    def marks(self, snippet: str) -> str:
+        """A search snippet: ``**word**`` marks become bold yellow words when styling is on."""
+        if not self.enabled:
+            return snippet
+        return _MARK.sub(lambda m: self._sgr("1;33", m.group(1)), snippet)
+
+
+def _stdout_is_tty() -> bool:
+    """Whether stdout is a terminal (a function, so that tests can pretend it is)."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _use_color(choice: str) -> bool:
+    """Whether to colour: ``always``, ``never``, or for ``auto`` the no-color.org rules."""
+    if choice != "auto":
+        return choice == "always"
+    return (
+        _stdout_is_tty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM", "") != "dumb"
+    )
+
+
+def _use_utf8(stream: TextIO) -> None:
+    """Switch a real text stream to UTF-8 when the locale chose another encoding."""
+    if isinstance(stream, io.TextIOWrapper):
+        try:
+            name = codecs.lookup(stream.encoding).name
+        except LookupError:
+            name = ""
+        if name != "utf-8":
+            stream.reconfigure(encoding="utf-8")
+
+
+def _width(text: str) -> int:
+    """Columns a string takes on a terminal: wide East Asian characters take two."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
+def _truncate(text: str, width: int) -> str:
+    """The text cut to ``width`` columns, ending in "…" when cut."""
+    if _width(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        size = _width(ch)
+        if used + size > width - 1:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out) + "…"
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A table column: its header, whether to cut it only as a last resort, its colour."""
+
+    header: str
+    keep: bool = False
+    paint: Callable[[_Style, str], str] | None = None
+
+
+def _table(
+    columns: Sequence[_Column], rows: Sequence[Sequence[str]], style: _Style, limit: int | None
+) -> list[str]:
+    """Aligned rows under a header; cells cut with "…" so a row fits ``limit`` columns.
+
+    With ``limit`` None nothing is cut. Otherwise the columns not marked ``keep``
+    are cut first, the widest first, down to eight columns (or the header's width);
+    if the row is still too wide, the ``keep`` columns are cut the same way. A row
+    that still does not fit is left to wrap.
+    """
+    widths = [
+        max([_width(c.header)] + [_width(row[i]) for row in rows]) for i, c in enumerate(columns)
+    ]
+    if limit is not None:
+        excess = sum(widths) + len(_GAP) * (len(widths) - 1) - limit
+        for last_resort in (False, True):
+            floors = [
+                min(w, max(_MIN_CELL, _width(c.header))) if last_resort or not c.keep else w
+                for c, w in zip(columns, widths, strict=True)
+            ]
+            while excess > 0:
+                shrinkable = [i for i, w in enumerate(widths) if w > floors[i]]
+                if not shrinkable:
+                    break
+                widest = max(shrinkable, key=lambda i: widths[i])
+                widths[widest] -= 1
+                excess -= 1
+
+    def line(cells: Sequence[str], header: bool) -> str:
+        parts = []
+        for number, (column, cell, width) in enumerate(zip(columns, cells, widths, strict=True)):
+            shown = _truncate(cell, width)
+            pad = "" if number == len(columns) - 1 else " " * (width - _width(shown))
+            if header:
+                shown = style.bold(shown)
+            elif column.paint is not None:
+                shown = column.paint(style, shown)
+            parts.append(shown + pad)
+        return _GAP.join(parts).rstrip()
+
+    return [line([c.header for c in columns], header=True)] + [line(r, header=False) for r in rows]
+
+
+# --------------------------------------------------------------------------- text
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every command needs: the knowledge base, the styling, the table width limit."""
+
+    kb: KnowledgeBase
+    style: _Style
+    limit: int | None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A command's answer: its results as JSON values and as lines of text."""
+
+    results: list[JSONValue]
+    lines: list[str]
+
+
+def _dump(items: Iterable[BaseModel]) -> list[JSONValue]:
+    return [item.model_dump(mode="json") for item in items]
 
 
 def _quote(kb: KnowledgeBase, citation: Citation) -> str:
@@ -82,36 +552,38 @@ def _quote(kb: KnowledgeBase, citation: Citation) -> str:
 
 
 def _evidence_lines(
-    kb: KnowledgeBase, citations: Sequence[Citation], curated: str | None, indent: int = 6
+    ctx: _Context, citations: Sequence[Citation], curated: str | None, indent: int = 6
 ) -> list[str]:
     pad = " " * indent
     if curated is not None:
-        return [f"{pad}curated (not quoted): {curated}"]
-    return [f"{pad}{_quote(kb, c)}" for c in citations]
+        return [f"{pad}{ctx.style.curated('curated (not quoted)')}: {curated}"]
+    return [f"{pad}{_quote(ctx.kb, c)}" for c in citations]
 
 
 def _tier(tier: int | None) -> str:
     return "tier unknown" if tier is None else f"tier {tier}"
 
 
-def _claim_lines(kb: KnowledgeBase, claim: StatusClaim | Indication, indent: int) -> list[str]:
+def _claim_lines(ctx: _Context, claim: StatusClaim | Indication, indent: int) -> list[str]:
     pad = " " * indent
     who = "curated" if claim.source_id is None else f"{claim.source_id}, {_tier(claim.tier)}"
     extra = [q for q in (claim.regulator, claim.phase.value if claim.phase else None) if q]
-    head = f"{pad}{claim.status.value}" + (f" ({'; '.join(extra)})" if extra else "")
+    head = f"{pad}{ctx.style.status(claim.status.value)}" + (
+        f" ({'; '.join(extra)})" if extra else ""
+    )
     lines = [f"{head}  claimed by {who}"]
-    lines += _evidence_lines(kb, claim.citations, claim.curated, indent + 4)
+    lines += _evidence_lines(ctx, claim.citations, claim.curated, indent + 4)
     for dispute in claim.disputed_by:
         lines.append(
             f"{pad}    disputed by {dispute.source_id}, {_tier(dispute.tier)}: {dispute.claim}"
         )
-        lines += _evidence_lines(kb, dispute.citations, None, indent + 8)
+        lines += _evidence_lines(ctx, dispute.citations, None, indent + 8)
     return lines
 
 
-def _show_entity(kb: KnowledgeBase, entity: Entity) -> list[str]:
-    kind = getattr(entity, "kind", "entity")
-    lines = [f"{entity.name}  [{kind}: {entity.id}]"]
+def _entity_lines(ctx: _Context, entity: AnyEntity) -> list[str]:
+    kb, style = ctx.kb, ctx.style
+    lines = [f"{style.bold(entity.name)}  [{entity.kind}: {entity.id}]"]
     if entity.aliases:
         lines.append("  also called: " + ", ".join(entity.aliases))
     if entity.broader:
@@ -120,7 +592,7 @@ def _show_entity(kb: KnowledgeBase, entity: Entity) -> list[str]:
     if narrower:
         lines.append("  narrower: " + ", ".join(e.id for e in narrower))
     if isinstance(entity, Therapy):
-        lines.append(f"  status: {entity.status.value}")
+        lines.append(f"  status: {style.status(entity.status.value)}")
         if entity.routes:
             lines.append("  routes: " + ", ".join(r.value for r in entity.routes))
     if isinstance(entity, Vaccine):
@@ -131,48 +603,214 @@ def _show_entity(kb: KnowledgeBase, entity: Entity) -> list[str]:
     lines.append("  evidence:")
     for statement in entity.statements:
         lines.append(f"    {statement.field.value}: {statement.value}")
-        lines += _evidence_lines(kb, statement.citations, statement.curated)
+        lines += _evidence_lines(ctx, statement.citations, statement.curated)
     if isinstance(entity, Therapy):
         if entity.status_claims:
-            lines.append(f"    status: {entity.status.value}, from these claims:")
+            lines.append(f"    status: {style.status(entity.status.value)}, from these claims:")
             for claim in entity.status_claims:
-                lines += _claim_lines(kb, claim, 6)
+                lines += _claim_lines(ctx, claim, 6)
         for cancer_type_id in entity.cancer_type_ids:
             status = entity.indication_status(cancer_type_id)
-            lines.append(f"    indication: {cancer_type_id} ({status.value})")
+            lines.append(f"    indication: {cancer_type_id} ({style.status(status.value)})")
             for indication in entity.indications_for(cancer_type_id):
-                lines += _claim_lines(kb, indication, 6)
+                lines += _claim_lines(ctx, indication, 6)
         for relation in entity.side_effects:
             lines.append(f"    side effect: {relation.side_effect_id}")
-            lines += _evidence_lines(kb, relation.citations, relation.curated)
+            lines += _evidence_lines(ctx, relation.citations, relation.curated)
     lines.append("  sources:")
     lines += [f"      {_quote(kb, c)}" for c in entity.citations]
     return lines
 
 
-def _side_effect_lines(
-    kb: KnowledgeBase, therapy: Entity
-) -> tuple[list[SideEffectLink], list[str]]:
-    links = kb.side_effects_of(therapy.id)
-    lines = [f"Side effects of {therapy.name} ({therapy.id}):"]
+def _link_lines(head: str, link: SideEffectLink) -> list[str]:
+    """``head``, marked ``(inherited from <class>)`` and followed by the path when inherited."""
+    if not link.via:
+        return [head]
+    path = " → ".join(link.path) if link.path else f"{link.therapy_id} → {link.via}"
+    return [f"{head}  (inherited from {link.via})", f"      path: {path}"]
+
+
+def _source_table(ctx: _Context, sources: Sequence[Source], on: dt.date | None) -> list[str]:
+    if not sources:
+        return ["no matches"]
+    columns = (
+        _Column("id", keep=True),
+        _Column("tier", keep=True),
+        _Column("licence"),
+        _Column("last reviewed", keep=True),
+        _Column("stale" if on is None else f"stale on {on.isoformat()}", keep=True),
+        _Column("title"),
+    )
+    rows = [
+        (
+            s.id,
+            "unknown" if s.tier is None else str(s.tier),
+            s.license.value,
+            s.last_reviewed_display or "no review date",
+            "yes" if s.is_stale(on=on) else "no",
+            s.title,
+        )
+        for s in sources
+    ]
+    return _table(columns, rows, ctx.style, ctx.limit)
+
+
+def _entity_table(ctx: _Context, kind: str, entities: Sequence[AnyEntity]) -> list[str]:
+    if not entities:
+        return ["no matches"]
+    rows: list[tuple[str, ...]]
+    if kind not in _TREATMENTS:
+        rows = [(e.id, e.name, ", ".join(e.broader) or "-") for e in entities]
+        return _table(
+            (_Column("id", keep=True), _Column("name"), _Column("broader")),
+            rows,
+            ctx.style,
+            ctx.limit,
+        )
+    columns: tuple[_Column, ...] = (
+        _Column("id", keep=True),
+        _Column("name"),
+        _Column("kind", keep=True),
+        _Column("status", keep=True, paint=lambda style, text: style.status(text)),
+        _Column("routes"),
+    )
+    if kind == _VACCINES:
+        columns += (_Column("platform"), _Column("purpose", keep=True))
+    rows = []
+    for entity in (e for e in entities if isinstance(e, Therapy)):
+        row: tuple[str, ...] = (
+            entity.id,
+            entity.name,
+            entity.kind,
+            entity.status.value,
+            ", ".join(r.value for r in entity.routes) or "-",
+        )
+        if kind == _VACCINES and isinstance(entity, Vaccine):
+            platform = "not stated" if entity.platform is None else entity.platform.value
+            row += (platform, entity.purpose.value)
+        rows.append(row)
+    return _table(columns, rows, ctx.style, ctx.limit)
+
+
+def _conflict_lines(ctx: _Context, conflict: Conflict) -> list[str]:
+    what = conflict.field.value + (f" for {conflict.subject}" if conflict.subject else "")
+    lines = [
+        f"{ctx.style.bold(conflict.entity_id)}: {what} is "
+        f"{ctx.style.status(conflict.adopted.value)}"
+    ]
+    for claim in conflict.claims:
+        who = "curated" if claim.source_id is None else f"{claim.source_id}, {_tier(claim.tier)}"
+        label = f"against {claim.against}" if claim.disputes else "claims"
+        lines.append(f"  {who}, {label}: {claim.value}")
+        lines += _evidence_lines(ctx, claim.citations, claim.curated)
+    return lines
+
+
+def _hit_lines(ctx: _Context, hit: Hit) -> list[str]:
+    style = ctx.style
+    if hit.entity is not None:
+        what = f"{style.bold(hit.entity.name)}  [{hit.entity.kind}: {hit.entity.id}]"
+    else:
+        what = style.bold(f"passage in {hit.source_id}")
+        if hit.section:
+            what += f"  (section: {hit.section})"
+    lines = [f"{style.dim(f'{hit.score:8.3f}')}  {what}", f"          {style.marks(hit.snippet)}"]
+    if hit.citation is not None:
+        lines.append("          " + style.dim(f"source: {hit.citation.source_id}"))
+    return lines
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _get(ctx: _Context, args: argparse.Namespace) -> _Outcome:
+    name: str = args.name
+    entity = ctx.kb.get(name)
+    return _Outcome(_dump([entity]), _entity_lines(ctx, entity))
+
+
+def _search(ctx: _Context, args: argparse.Namespace) -> _Outcome:
+    text: str = args.text
+    limit: int = args.limit
+    hits = ctx.kb.search(text, limit=limit)
+    lines = [line for hit in hits for line in _hit_lines(ctx, hit)]
+    return _Outcome(_dump(hits), lines or ["no matches"])
+
+
+def _list(ctx: _Context, args: argparse.Namespace) -> _Outcome:
+    kb = ctx.kb
+    kind: str = args.kind
+    source: list[str] | None = args.source
+    tier: list[int] | None = args.tier
+    audience: list[str] | None = args.audience
+    if kind == _SOURCES:
+        licence: list[str] | None = args.license
+        stale: bool | None = args.stale
+        on: dt.date | None = args.on
+        sources = kb.find_sources(license=licence, tier=tier, audience=audience, stale=stale, on=on)
+        return _Outcome(_dump(sources), _source_table(ctx, sources, on))
+    found: Sequence[AnyEntity]
+    if kind in _TREATMENTS:
+        cancer_type: str | None = args.cancer_type
+        status: list[str] | None = args.status
+        route: list[str] | None = args.route
+        category: str | None = args.category
+        if kind == _THERAPIES:
+            found = kb.find_therapies(
+                cancer_type=cancer_type,
+                status=status,
+                route=route,
+                category=category,
+                source=source,
+                tier=tier,
+                audience=audience,
+            )
+        else:
+            platform: list[str] | None = args.platform
+            purpose: str | None = args.purpose
+            found = kb.find_vaccines(
+                platform=platform,
+                purpose=purpose,
+                cancer_type=cancer_type,
+                status=status,
+                route=route,
+                category=category,
+                source=source,
+                tier=tier,
+                audience=audience,
+            )
+    else:
+        therapy: str | None = args.therapy
+        find = kb.find_side_effects if kind == _SIDE_EFFECTS else kb.find_cancer_types
+        found = find(therapy=therapy, source=source, tier=tier, audience=audience)
+    return _Outcome(_dump(found), _entity_table(ctx, kind, found))
+
+
+def _side_effects(ctx: _Context, args: argparse.Namespace) -> _Outcome:
+    kb = ctx.kb
+    name: str = args.therapy
+    links = kb.side_effects_of(name)  # refuses a name that is not a therapy
+    therapy = kb.get(name)
+    lines = [ctx.style.bold(f"Side effects of {therapy.name} ({therapy.id}):")]
     for link in links:
-        via = f"  (inherited from {link.via})" if link.via else ""
-        lines.append(f"  {link.side_effect.name}{via}")
-        lines += _evidence_lines(kb, link.citations, link.curated)
+        lines += _link_lines(f"  {link.side_effect.name}", link)
+        lines += _evidence_lines(ctx, link.citations, link.curated)
         parts = kb.narrower(link.side_effect.id, transitive=True)
         if parts:
             lines.append("      which include: " + "; ".join(p.name for p in parts))
     if not links:
         lines.append("  none recorded in the bundled sources")
-    return links, lines
+    return _Outcome(_dump(links), lines)
 
 
-def _therapies_for(kb: KnowledgeBase, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+def _therapies_for(ctx: _Context, args: argparse.Namespace) -> _Outcome:
+    kb = ctx.kb
+    text: str = args.cancer_type
     therapies = kb.therapies_for(text)  # raises NotFoundError naming what was typed
     cancer = kb.get(text)
     wanted = [cancer.id] + [c.id for c in kb.narrower(cancer.id, transitive=True)]
-    rows: list[dict[str, Any]] = []
-    lines = [f"Therapies used for or tested in {cancer.name} ({cancer.id}):"]
+    rows: list[JSONValue] = []
+    lines = [ctx.style.bold(f"Therapies used for or tested in {cancer.name} ({cancer.id}):")]
     for therapy in therapies:
         for cancer_type_id in wanted:
             claims = therapy.indications_for(cancer_type_id)
@@ -187,103 +825,143 @@ def _therapies_for(kb: KnowledgeBase, text: str) -> tuple[list[dict[str, Any]], 
                     "therapy_status": therapy.status.value,
                     "cancer_type_id": cancer_type_id,
                     "status": status.value,
-                    "claims": [c.model_dump(mode="json") for c in claims],
+                    "claims": _dump(claims),
                 }
             )
-            lines.append(f"  {therapy.name}  [{therapy.id}]  {status.value} for {cancer_type_id}")
+            lines.append(
+                f"  {therapy.name}  [{therapy.id}]  "
+                f"{ctx.style.status(status.value)} for {cancer_type_id}"
+            )
             for claim in claims:
-                lines += _claim_lines(kb, claim, 6)
+                lines += _claim_lines(ctx, claim, 6)
     if not rows:
         lines.append("  none recorded in the bundled sources")
-    return rows, lines
+    return _Outcome(rows, lines)
 
 
-def _conflict_lines(kb: KnowledgeBase, conflict: Conflict) -> list[str]:
-    what = conflict.field.value + (f" for {conflict.subject}" if conflict.subject else "")
-    lines = [f"{conflict.entity_id}: {what} is {conflict.adopted.value}"]
-    for claim in conflict.claims:
-        who = "curated" if claim.source_id is None else f"{claim.source_id}, {_tier(claim.tier)}"
-        label = f"against {claim.against}" if claim.disputes else "claims"
-        lines.append(f"  {who}, {label}: {claim.value}")
-        lines += _evidence_lines(kb, claim.citations, claim.curated)
-    return lines
+def _therapies_with(ctx: _Context, args: argparse.Namespace) -> _Outcome:
+    kb = ctx.kb
+    text: str = args.side_effect
+    links = kb.therapies_with_side_effect(text)  # refuses a name that is not a side effect
+    effect = kb.get(text)
+    lines = [ctx.style.bold(f"Therapies with {effect.name} ({effect.id}):")]
+    broader = [e.name for e in kb.ancestors(effect.id)]
+    if broader:
+        lines.append(f"  ({effect.name} is part of: {'; '.join(broader)})")
+    stated: dict[tuple[str, str], SideEffectLink] = {}
+    for link in links:
+        therapy = kb.get(link.therapy_id)
+        lines += _link_lines(f"  {therapy.name}  [{therapy.id}]  {link.side_effect.name}", link)
+        stated.setdefault((link.via or link.therapy_id, link.side_effect.id), link)
+    if not links:
+        lines.append("  none recorded in the bundled sources")
+    else:
+        lines.append("  evidence:")
+        for (origin, _), link in stated.items():
+            lines.append(f"    {link.side_effect.name}, stated for {origin}")
+            lines += _evidence_lines(ctx, link.citations, link.curated, indent=8)
+    return _Outcome(_dump(links), lines)
 
 
-def _dump(value: object) -> object:
-    if isinstance(value, list):
-        return [_dump(v) for v in value]
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    return value
+def _sources(ctx: _Context, args: argparse.Namespace) -> _Outcome:
+    stale: bool = args.stale
+    on: dt.date | None = args.on
+    chosen = ctx.kb.find_sources(stale=True if stale else None, on=on)
+    return _Outcome(_dump(chosen), _source_table(ctx, chosen, on))
 
 
-def _source_row(source: Source) -> str:
-    reviewed = source.last_reviewed_display or "no review date"
-    return f"{source.id}  {_tier(source.tier)}  {source.license.value}  {reviewed}  {source.title}"
+def _conflicts(ctx: _Context, args: argparse.Namespace) -> _Outcome:
+    del args  # the command takes no arguments
+    conflicts = ctx.kb.conflicts()
+    lines = [line for conflict in conflicts for line in _conflict_lines(ctx, conflict)]
+    return _Outcome(_dump(conflicts), lines or ["no conflicts"])
 
 
-def _run(args: argparse.Namespace) -> tuple[Any, list[str]]:
-    kb = load()
-    if args.command == "get":
-        entity = kb.get(args.name)
-        return entity, _show_entity(kb, entity)
-    if args.command == "side-effects":
-        return _side_effect_lines(kb, kb.get(args.therapy))
-    if args.command == "therapies-for":
-        return _therapies_for(kb, args.cancer_type)
-    if args.command == "search":
-        hits = kb.search(args.text, limit=args.limit)
-        lines = []
-        for hit in hits:
-            what = hit.entity.name if hit.entity is not None else f"passage in {hit.source_id}"
-            lines += [f"{hit.score:8.3f}  {what}", f"          {hit.snippet}"]
-        return hits, lines or ["no matches"]
-    if args.command == "list":
-        collections: dict[str, Sequence[Entity | Source]] = {
-            "therapies": kb.therapies,
-            "vaccines": kb.vaccines,
-            "side-effects": kb.side_effects,
-            "cancer-types": kb.cancer_types,
-            "sources": kb.sources,
-        }
-        collection = collections[args.kind]
-        rows = [
-            _source_row(item) if isinstance(item, Source) else f"{item.id}  {item.name}"
-            for item in collection
-        ]
-        return list(collection), rows
-    if args.command == "sources":
-        chosen = kb.stale_sources(on=args.on) if args.stale else list(kb.sources)
-        return chosen, [_source_row(s) for s in chosen]
-    conflicts = kb.conflicts()
-    lines = [line for conflict in conflicts for line in _conflict_lines(kb, conflict)]
-    return conflicts, lines or ["no conflicts"]
+def _therapy_for_cite(kb: KnowledgeBase, name: str, option: str) -> Therapy:
+    entity = kb.get(name)
+    if not isinstance(entity, Therapy):
+        raise _MissingError(
+            f"{entity.name} ({entity.id}) is a {entity.kind.replace('_', ' ')}, "
+            f"not a therapy; {option} needs a therapy or vaccine"
+        )
+    return entity
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.version:
-        from importlib.metadata import version  # noqa: PLC0415
+def _cite(ctx: _Context, args: argparse.Namespace) -> _Outcome:
+    kb = ctx.kb
+    name: str = args.name
+    side_effect: str | None = args.side_effect
+    cancer_type: str | None = args.cancer_type
+    on: dt.date | None = args.on
+    blocks: list[str] = []
+    references: list[JSONValue] = []
+    if side_effect is not None:
+        therapy = _therapy_for_cite(kb, name, "--side-effect")
+        effect = kb.get(side_effect)
+        wanted = {effect.id} | {e.id for e in kb.ancestors(effect.id)}
+        every = kb.side_effects_of(therapy.id)
+        links = [link for link in every if link.side_effect.id in wanted]
+        if not links:
+            own = list(dict.fromkeys(link.side_effect.name for link in every))
+            raise _MissingError(
+                f"{therapy.name} ({therapy.id}) has no recorded side effect {effect.name!r}"
+                + (f"; its side effects: {', '.join(own)}" if own else ""),
+                own,
+            )
+        for link in links:
+            blocks.append(kb.cite(link, on=on))
+            references += _dump(kb.references(link, on=on))
+    elif cancer_type is not None:
+        therapy = _therapy_for_cite(kb, name, "--cancer-type")
+        cancer = kb.get(cancer_type)
+        wanted_ids = [cancer.id] + [c.id for c in kb.narrower(cancer.id, transitive=True)]
+        claims = [claim for cid in wanted_ids for claim in therapy.indications_for(cid)]
+        if not claims:
+            own = [kb.get(cid).name for cid in therapy.cancer_type_ids]
+            raise _MissingError(
+                f"{therapy.name} ({therapy.id}) has no indication for {cancer.name!r}"
+                + (f"; its cancer types: {', '.join(own)}" if own else ""),
+                own,
+            )
+        for claim in claims:
+            who = claim.source_id or "curated"
+            heading = (
+                f"{therapy.name} ({therapy.id}): indication {claim.cancer_type_id} "
+                f"{claim.status.value}, claimed by {who}"
+            )
+            head, _, body = kb.cite(claim, on=on).partition("\n")
+            # KnowledgeBase.cite heads an Indication with its bare type name only.
+            blocks.append(
+                f"{heading}\n{body}" if head == type(claim).__name__ else f"{head}\n{body}"
+            )
+            references += _dump(kb.references(claim, on=on))
+    else:
+        blocks.append(kb.cite(name, on=on))
+        references += _dump(kb.references(name, on=on))
+    lines = [line for block in blocks for line in (*block.split("\n"), "")][:-1]
+    if lines:
+        lines[0] = ctx.style.bold(lines[0])
+    return _Outcome(references, lines)
 
-        print(f"immunokb {version('immunokb')}")
-        return 0
-    if args.command is None:
-        parser.print_usage(sys.stderr)
-        print("immunokb: error: a command is required", file=sys.stderr)
-        return 2
-    try:
-        result, lines = _run(args)
-    except NotFoundError as exc:
-        print(f"immunokb: {exc}", file=sys.stderr)
-        return 1
-    except DocumentError as exc:
-        print(f"immunokb: invalid document: {exc}", file=sys.stderr)
-        return 1
-    text = (
-        json.dumps(_dump(result), ensure_ascii=False, indent=2) if args.json else "\n".join(lines)
-    )
+
+_HANDLERS: dict[str, Callable[[_Context, argparse.Namespace], _Outcome]] = {
+    "get": _get,
+    "search": _search,
+    "list": _list,
+    "side-effects": _side_effects,
+    "therapies-for": _therapies_for,
+    "therapies-with": _therapies_with,
+    "sources": _sources,
+    "conflicts": _conflicts,
+    "cite": _cite,
+}
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _emit(text: str) -> bool:
+    """Print ``text`` on stdout; False when the reader closed the pipe first."""
     try:
         print(text)
         sys.stdout.flush()
@@ -291,5 +969,112 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (e.g. `| head`) closed the pipe: stop quietly, and keep Python
         # from reporting the failed flush at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    return 0
+        return False
+    return True
+
+
+def _to_json(document: dict[str, JSONValue]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def _fail(
+    command: str | None,
+    kind: str,
+    message: str,
+    suggestions: Sequence[str],
+    *,
+    as_json: bool,
+    status: int,
+    prefix: str = _PROG,
+) -> int:
+    """Report an error: the message on stderr, and the error document on stdout for JSON."""
+    print(f"{prefix}: {message}", file=sys.stderr)
+    if as_json:
+        error: dict[str, JSONValue] = {
+            "type": kind,
+            "message": message,
+            "suggestions": list(suggestions),
+        }
+        if not _emit(_to_json({"command": command, "error": error})):
+            return 1
+    return status
+
+
+def _prescan(argv: Sequence[str]) -> tuple[str | None, bool]:
+    """The command and whether ``--json`` was asked for, before parsing (for usage errors)."""
+    options = list(argv[: argv.index("--")] if "--" in argv else argv)
+    command = next((a for a in options if a in _HANDLERS), None)
+    return command, "--json" in options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit status.
+
+    Args:
+        argv: The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        0 on success (an empty result too); 1 when a name is not found, a therapy
+        has no such side effect or indication, a document is invalid, or the reader
+        closed the pipe; 2 on a usage error or a filter value a query refuses.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        _use_utf8(stream)
+    parser, sub = _parser()
+    try:
+        args = parser.parse_args(arguments)
+        if args.command is None and not args.version:
+            parser.error("a command is required")
+        if args.command == "list":
+            _check_filters(args, sub["list"])
+    except _UsageError as exc:
+        exc.parser.print_usage(sys.stderr)
+        named, wants_json = _prescan(arguments)
+        return _fail(
+            named,
+            "usage_error",
+            exc.message,
+            (),
+            as_json=wants_json,
+            status=2,
+            prefix=f"{exc.parser.prog}: error",
+        )
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    if args.version:
+        from importlib.metadata import version  # noqa: PLC0415
+
+        return 0 if _emit(f"{_PROG} {version('immunokb')}") else 1
+    command: str = args.command
+    as_json: bool = args.json
+    try:
+        kb = load()
+        ctx = _Context(
+            kb=kb,
+            style=_Style(enabled=not as_json and _use_color(args.color)),
+            limit=shutil.get_terminal_size().columns if _stdout_is_tty() else None,
+        )
+        outcome = _HANDLERS[command](ctx, args)
+    except NotFoundError as exc:
+        return _fail(command, "not_found", str(exc), exc.suggestions, as_json=as_json, status=1)
+    except _MissingError as exc:
+        return _fail(command, "not_found", exc.message, exc.suggestions, as_json=as_json, status=1)
+    except QueryError as exc:
+        return _fail(command, "query_error", str(exc), (), as_json=as_json, status=2)
+    except DocumentError as exc:
+        problems = "; ".join(f"{p.location}: {p.reason}" for p in exc.problems)
+        message = f"invalid document: {problems}"
+        return _fail(command, "invalid_document", message, (), as_json=as_json, status=1)
+    if as_json:
+        document: dict[str, JSONValue] = {
+            "command": command,
+            "arguments": _arguments(args),
+            "content_version": kb.content_version,
+            "count": len(outcome.results),
+            "results": outcome.results,
+        }
+        text = _to_json(document)
+    else:
+        text = "\n".join(outcome.lines)
+    return 0 if _emit(text) else 1
