@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import immunokb
 from conftest import NCI_VACCINES
+from immunokb import normalize
 
 
 @pytest.mark.parametrize(
@@ -286,3 +287,62 @@ def test_stale_sources(kb) -> None:
     later = {s.id for s in kb.stale_sources(on=dt.date(2026, 11, 21))}
     assert NCI_VACCINES in later
     assert later == {s.id for s in kb.sources}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("checkpoint inhibiters", "immune checkpoint inhibitors"),
+        ("sipuleucel", "sipuleucel-T"),
+        ("talimogene", "talimogene laherparepvec"),
+        ("melanomma", "melanoma"),
+        ("flu like symptom", "flu-like symptoms"),
+        ("Oncolitic virus", "oncolytic virus therapy"),
+    ],
+)
+def test_typos_and_partial_names_suggest_the_entity_first(kb, query: str, expected: str) -> None:
+    with pytest.raises(immunokb.NotFoundError) as info:
+        kb.get(query)
+    assert info.value.suggestions[0] == expected
+    assert len(info.value.suggestions) <= 5
+
+
+def test_a_very_long_miss_is_a_plain_miss(kb) -> None:
+    with pytest.raises(immunokb.NotFoundError) as info:
+        kb.get("sipuleucel " * 50_000)
+    assert len(info.value.suggestions) <= 5
+
+
+def test_an_unrelated_word_gets_no_suggestions(kb) -> None:
+    with pytest.raises(immunokb.NotFoundError) as info:
+        kb.get("xyzzy")
+    assert info.value.suggestions == ()
+
+
+@pytest.mark.parametrize("query", ["प्रतिरक्षा", "免疫療法", "Иммунотерапия"])
+def test_non_latin_misses_are_clean(kb, query: str) -> None:
+    with pytest.raises(immunokb.NotFoundError) as info:
+        kb.get(query)
+    assert info.value.query == query
+
+
+@given(st.text(max_size=80))
+def test_suggestions_are_always_known_names_of_the_right_kind(text: str) -> None:
+    kb = immunokb.load()
+    cancer_types = {c.id for c in kb.cancer_types}
+    if normalize(text) not in {
+        normalize(label) for e in kb.entities for label in (e.id, e.name, *e.aliases)
+    }:
+        with pytest.raises(immunokb.NotFoundError) as info:
+            kb.get(text)
+        names = [e.name for e in kb.entities]
+        assert set(info.value.suggestions) <= set(names)
+        assert len(set(info.value.suggestions)) == len(info.value.suggestions)
+    if not any(
+        normalize(text) in {normalize(x) for x in (c.id, c.name, *c.aliases)}
+        for c in kb.cancer_types
+    ):
+        with pytest.raises(immunokb.NotFoundError) as info:
+            kb.therapies_for(text)
+        assert info.value.what == "cancer type"
+        assert {kb.get(name).id for name in info.value.suggestions} <= cancer_types

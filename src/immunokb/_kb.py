@@ -323,7 +323,9 @@ class KnowledgeBase:
         return found
 
     def _typed(self, text: str, kind: type[_E], what: str) -> _E:
-        entity = self.get(text)
+        """The entity of ``kind`` named ``text``; a miss suggests names of that kind only."""
+        entity_id = self._names.get(normalize(text))
+        entity = None if entity_id is None else self._by_id[entity_id]
         if not isinstance(entity, kind):
             raise NotFoundError(text, self._suggest(normalize(text), kind), what=what)
         return entity
@@ -752,8 +754,8 @@ class KnowledgeBase:
 
         Ranking is BM25 over entity names, aliases and summaries and over source
         paragraphs, with name and alias matches lifted above body matches and one
-        typo per word forgiven (see :mod:`immunokb._search` in the docs' search
-        page for the exact rules). Ties break by entity id, then source id and
+        typo per word forgiven (the docs' "Lookup and search" page gives the exact
+        rules). Ties break by entity id, then source id and
         offset, so the order is the same on every run. An empty or whitespace-only
         query, or ``limit`` below 1, gives no hits.
         """
