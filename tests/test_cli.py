@@ -438,7 +438,7 @@ def test_bad_filter_values_are_usage_errors(capsys, argv) -> None:
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["therapies", "--cancer-type", "mesothelioma"], "no entry matches 'mesothelioma'"),
+        (["therapies", "--cancer-type", "mesothelioma"], "matches 'mesothelioma'"),
         (["therapies", "--category", "melanoma"], "no therapy class matches 'melanoma'"),
         (["vaccines", "--source", "nci-cancer-treatment-vaccine"], "nci-cancer-treatment-vaccines"),
         (["side-effects", "--therapy", "melanoma"], "no therapy matches 'melanoma'"),
