@@ -129,3 +129,20 @@ def test_cite_errors() -> None:
         KB.cite("no such therapy")
     with pytest.raises(immunokb.QueryError):
         KB.cite(42)  # type: ignore[arg-type]
+
+
+def test_every_citable_kind_has_a_readable_heading() -> None:
+    therapy = KB.get("T-VEC")
+    assert isinstance(therapy, immunokb.Therapy)
+    items = [
+        therapy.indications[0],
+        therapy.status_claims[0],
+        therapy.statements[0],
+        therapy.side_effects[0],
+        therapy.citations[0],
+        KB.conflicts()[0].claims[0],
+    ]
+    for item in items:
+        heading = KB.cite(item).splitlines()[0]
+        assert heading != type(item).__name__
+        assert len(heading) > len(type(item).__name__)

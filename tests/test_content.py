@@ -210,7 +210,7 @@ def test_the_three_questions_from_the_cli(capsys) -> None:
     assert "fever" in out
 
     assert main(["therapies-for", "melanoma", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["results"]
     tvec = next(r for r in rows if r["therapy_id"] == "talimogene-laherparepvec")
     assert tvec["therapy_status"] == "approved"
     assert tvec["claims"][0]["citations"][0]["source_id"] == NCI_VACCINES

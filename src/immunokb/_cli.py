@@ -929,11 +929,9 @@ def _cite(ctx: _Context, args: argparse.Namespace) -> _Outcome:
                 f"{therapy.name} ({therapy.id}): indication {claim.cancer_type_id} "
                 f"{claim.status.value}, claimed by {who}"
             )
-            head, _, body = kb.cite(claim, on=on).partition("\n")
-            # KnowledgeBase.cite heads an Indication with its bare type name only.
-            blocks.append(
-                f"{heading}\n{body}" if head == type(claim).__name__ else f"{head}\n{body}"
-            )
+            # The therapy's name is not on the claim, so the heading is the CLI's own.
+            _, _, body = kb.cite(claim, on=on).partition("\n")
+            blocks.append(f"{heading}\n{body}")
             references += _dump(kb.references(claim, on=on))
     else:
         blocks.append(kb.cite(name, on=on))

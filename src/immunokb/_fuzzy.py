@@ -81,9 +81,7 @@ class GramIndex:
         # compare it with every indexed string instead.
         pool = self._items if needed < 1 else self.candidates(word, min_shared=needed)
         return [
-            item
-            for item in pool
-            if abs(len(item) - len(word)) <= 1 and within_one_edit(word, item)
+            item for item in pool if abs(len(item) - len(word)) <= 1 and within_one_edit(word, item)
         ]
 
 

@@ -431,8 +431,10 @@ class KnowledgeBase:
 
         A symptom counts through the syndrome it belongs to: asking for a symptom
         also finds the therapies whose side effect is a broader side effect that
-        includes it (the link then names that broader side effect). One link per
-        therapy and side effect as in :meth:`side_effects_of`, sorted by therapy id.
+        includes it (the link then names that broader side effect). The links are
+        those of :meth:`side_effects_of` for each therapy, sorted by therapy id: one
+        per class that states the side effect, so a therapy inheriting it from two
+        classes (treatment vaccines and immunotherapy, say) has two links.
         """
         effect = self._typed(side_effect, SideEffect, "side effect")
         wanted = {effect.id, *self._ancestor_paths(effect.id)}
@@ -939,4 +941,17 @@ def _heading(item: Citable, kb: KnowledgeBase) -> str:
     if isinstance(item, Hit):
         what = item.entity.name if item.entity is not None else f"passage in {item.source_id}"
         return f"Search hit: {what}"
-    return type(item).__name__
+    if isinstance(item, Indication):
+        who = item.source_id or "a curator"
+        return f"Indication: {item.status.value} for {item.cancer_type_id}, claimed by {who}"
+    if isinstance(item, StatusClaim):
+        return f"Status claim: {item.status.value}, claimed by {item.source_id or 'a curator'}"
+    if isinstance(item, Claim):
+        return f"Claim: {item.value} ({item.source_id or 'curated'})"
+    if isinstance(item, Statement):
+        return f"Statement: {item.field.value} {item.value}"
+    if isinstance(item, SideEffectRelation):
+        return f"Side effect: {item.side_effect_id}"
+    if isinstance(item, Dispute):
+        return f"Dispute from {item.source_id}: {item.claim}"
+    return f"Quote from {item.source_id}"
