@@ -85,9 +85,7 @@ def synthetic_sources(base: tuple[Source, ...], count: int, seed: int = 7) -> li
     rng = random.Random(seed)
     out: list[Source] = []
     for number in range(0, count, 100):
-        paragraphs = [
-            " ".join(rng.sample(sentences, 3)) for _ in range(min(100, count - number))
-        ]
+        paragraphs = [" ".join(rng.sample(sentences, 3)) for _ in range(min(100, count - number))]
         out.append(
             Source(
                 id=f"synthetic-{number // 100}",
@@ -108,9 +106,7 @@ class Fts5:
             "CREATE VIRTUAL TABLE docs USING fts5("
             "names, body, key UNINDEXED, tokenize='unicode61 remove_diacritics 2')"
         )
-        rows = [
-            (" ".join([e.name, *e.aliases]), e.summary, e.id) for e in kb.entities
-        ]
+        rows = [(" ".join([e.name, *e.aliases]), e.summary, e.id) for e in kb.entities]
         rows += [
             ("", f"{p.section or ''} {p.text}", f"passage:{p.text}")
             for source in sources
