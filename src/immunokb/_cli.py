@@ -26,7 +26,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NoReturn, TextIO, TypeAlias
+from typing import NoReturn, TextIO, TypeAlias, TypedDict
 
 from pydantic import BaseModel
 
@@ -737,6 +737,18 @@ def _search(ctx: _Context, args: argparse.Namespace) -> _Outcome:
     return _Outcome(_dump(hits), lines or ["no matches"])
 
 
+class _TreatmentFilters(TypedDict):
+    """The filters find_therapies and find_vaccines share, as the CLI passes them."""
+
+    cancer_type: str | None
+    status: list[str] | None
+    route: list[str] | None
+    category: str | None
+    source: list[str] | None
+    tier: list[int] | None
+    audience: list[str] | None
+
+
 def _list(ctx: _Context, args: argparse.Namespace) -> _Outcome:
     kb = ctx.kb
     kind: str = args.kind
@@ -755,30 +767,21 @@ def _list(ctx: _Context, args: argparse.Namespace) -> _Outcome:
         status: list[str] | None = args.status
         route: list[str] | None = args.route
         category: str | None = args.category
+        common: _TreatmentFilters = {
+            "cancer_type": cancer_type,
+            "status": status,
+            "route": route,
+            "category": category,
+            "source": source,
+            "tier": tier,
+            "audience": audience,
+        }
         if kind == _THERAPIES:
-            found = kb.find_therapies(
-                cancer_type=cancer_type,
-                status=status,
-                route=route,
-                category=category,
-                source=source,
-                tier=tier,
-                audience=audience,
-            )
+            found = kb.find_therapies(**common)
         else:
             platform: list[str] | None = args.platform
             purpose: str | None = args.purpose
-            found = kb.find_vaccines(
-                platform=platform,
-                purpose=purpose,
-                cancer_type=cancer_type,
-                status=status,
-                route=route,
-                category=category,
-                source=source,
-                tier=tier,
-                audience=audience,
-            )
+            found = kb.find_vaccines(platform=platform, purpose=purpose, **common)
     else:
         therapy: str | None = args.therapy
         find = kb.find_side_effects if kind == _SIDE_EFFECTS else kb.find_cancer_types
