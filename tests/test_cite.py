@@ -146,3 +146,10 @@ def test_every_citable_kind_has_a_readable_heading() -> None:
         heading = KB.cite(item).splitlines()[0]
         assert heading != type(item).__name__
         assert len(heading) > len(type(item).__name__)
+
+
+def test_a_direct_link_is_headed_without_a_path() -> None:
+    link = next(x for x in KB.side_effects_of("sipuleucel-T") if x.via is None)
+    assert (
+        KB.cite(link).splitlines()[0] == f"{link.side_effect.name}: a side effect of sipuleucel-t"
+    )

@@ -933,8 +933,10 @@ def _heading(item: Citable, kb: KnowledgeBase) -> str:
     if isinstance(item, Entity):
         return f"{item.name} ({item.id})"
     if isinstance(item, SideEffectLink):
-        path = " → ".join(item.path) if item.path else item.therapy_id
-        return f"{item.side_effect.name}: a side effect of {item.therapy_id} (via {path})"
+        head = f"{item.side_effect.name}: a side effect of {item.therapy_id}"
+        if item.via is None:
+            return head
+        return f"{head} (via {' → '.join(item.path or (item.therapy_id, item.via))})"
     if isinstance(item, Conflict):
         subject = f" for {item.subject}" if item.subject else ""
         return f"Conflict: {item.entity_id} {item.field.value}{subject} ({item.adopted.value})"
