@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any, NoReturn, TypeAlias, TypeVar
 
 from ._errors import NotFoundError, QueryError
+from ._evidence import Piece, claim_label, evidence, pieces
 from ._fuzzy import GramIndex
 from ._models import (
     AnyEntity,
@@ -38,7 +39,6 @@ from ._models import (
     Vaccine,
     VaccinePlatform,
     VaccinePurpose,
-    _Evidenced,
     adopted_status,
 )
 from ._normalize import normalize
@@ -84,48 +84,6 @@ def _names(value: str | Iterable[str] | None) -> list[str] | None:
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)
-
-
-def _evidence(entity: AnyEntity) -> list[tuple[str, Citation | None, str | None]]:
-    """Every piece of evidence of an entity: (what it supports, citation, curated mark)."""
-    found: list[tuple[str, Citation | None, str | None]] = [
-        ("definition", c, None) for c in entity.citations
-    ]
-
-    def add(label: str, evidence: _Evidenced) -> None:
-        if evidence.curated is not None:
-            found.append((label, None, evidence.curated))
-        found.extend((label, c, None) for c in evidence.citations)
-
-    for statement in entity.statements:
-        add(f"{statement.field.value} {statement.value}", statement)
-    if isinstance(entity, Therapy):
-        for claim in entity.status_claims:
-            add(_claim_label("status", claim), claim)
-            for dispute in claim.disputed_by:
-                found.extend(
-                    (f"dispute of status {claim.status.value}: {dispute.claim}", c, None)
-                    for c in dispute.citations
-                )
-        for indication in entity.indications:
-            add(_claim_label(f"indication {indication.cancer_type_id}", indication), indication)
-            for dispute in indication.disputed_by:
-                found.extend(
-                    (
-                        f"dispute of indication {indication.cancer_type_id}: {dispute.claim}",
-                        c,
-                        None,
-                    )
-                    for c in dispute.citations
-                )
-        for relation in entity.side_effects:
-            add(f"side effect {relation.side_effect_id}", relation)
-    return found
-
-
-def _claim_label(what: str, claim: StatusClaim | Indication) -> str:
-    extra = [q for q in (claim.regulator, claim.phase.value if claim.phase else None) if q]
-    return f"{what} {claim.status.value}" + (f" ({'; '.join(extra)})" if extra else "")
 
 
 Citable = (
@@ -228,7 +186,7 @@ class KnowledgeBase:
             "_sources_of",
             MappingProxyType(
                 {
-                    e.id: frozenset(c.source_id for _, c, _ in _evidence(e) if c is not None)
+                    e.id: frozenset(p.citation.source_id for p in evidence(e) if p.citation)
                     for e in ordered
                 }
             ),
@@ -789,7 +747,7 @@ class KnowledgeBase:
             NotFoundError: a string names no entity, or a citation names no source.
         """
         out: ResultList[Reference] = ResultList()
-        for supports, citation, curated in self._evidence_of(item):
+        for supports, citation, curated, _ in self._evidence_of(item):
             if citation is None:
                 out.append(Reference(supports=supports, curated=curated))
                 continue
@@ -813,31 +771,31 @@ class KnowledgeBase:
             )
         return out
 
-    def _evidence_of(self, item: Citable) -> list[tuple[str, Citation | None, str | None]]:
+    def _evidence_of(self, item: Citable) -> list[Piece]:
         if isinstance(item, str):
             item = self.get(item)
         if isinstance(item, Entity):
-            return _evidence(item)  # type: ignore[arg-type] # every Entity here is an AnyEntity
+            return evidence(item)
         if isinstance(item, SideEffectLink):
             label = f"side effect {item.side_effect.id}"
             if item.via:
                 label += f" (stated for {item.via})"
-            return _pieces(label, item)
+            return pieces(label, item)
         if isinstance(item, Indication):
-            return _pieces(_claim_label(f"indication {item.cancer_type_id}", item), item)
+            return pieces(claim_label(f"indication {item.cancer_type_id}", item), item)
         if isinstance(item, StatusClaim):
-            return _pieces(_claim_label("status", item), item)
+            return pieces(claim_label("status", item), item)
         if isinstance(item, SideEffectRelation):
-            return _pieces(f"side effect {item.side_effect_id}", item)
+            return pieces(f"side effect {item.side_effect_id}", item)
         if isinstance(item, Statement):
-            return _pieces(f"{item.field.value} {item.value}", item)
+            return pieces(f"{item.field.value} {item.value}", item)
         if isinstance(item, Dispute):
-            return [(f"dispute: {item.claim}", c, None) for c in item.citations]
+            return [Piece(f"dispute: {item.claim}", c, None, disputes=True) for c in item.citations]
         if isinstance(item, Claim):
             label = f"against {item.against}: {item.value}" if item.disputes else item.value
-            return _pieces(label, item)
+            return pieces(label, item)
         if isinstance(item, Conflict):
-            found: list[tuple[str, Citation | None, str | None]] = []
+            found: list[Piece] = []
             for claim in item.claims:
                 found += self._evidence_of(claim)
             return found
@@ -845,9 +803,9 @@ class KnowledgeBase:
             if item.citation is None:
                 return []
             what = item.entity.name if item.entity is not None else item.section or "passage"
-            return [(f"search hit: {what}", item.citation, None)]
+            return [Piece(f"search hit: {what}", item.citation, None)]
         if isinstance(item, Citation):
-            return [("quote", item, None)]
+            return [Piece("quote", item, None)]
         raise QueryError(f"cannot cite a {type(item).__name__}")
 
     def cite(self, item: Citable, *, on: dt.date | None = None) -> str:
@@ -899,12 +857,6 @@ class KnowledgeBase:
         from ._frames import kb_frame  # noqa: PLC0415 - pandas is imported only here
 
         return kb_frame(self, kind)
-
-
-def _pieces(label: str, evidence: _Evidenced) -> list[tuple[str, Citation | None, str | None]]:
-    if evidence.curated is not None:
-        return [(label, None, evidence.curated)]
-    return [(label, c, None) for c in evidence.citations]
 
 
 def _describe(reference: Reference, on: dt.date | None) -> str:

@@ -35,8 +35,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ._evidence import evidence
 from ._fuzzy import GramIndex
-from ._models import AnyEntity, Citation, Hit, Source, Therapy
+from ._models import AnyEntity, Citation, Hit, Source
 from ._normalize import normalize
 from ._provenance import HEADING, THEMATIC_BREAK
 
@@ -123,17 +124,11 @@ def passages(source: Source) -> Iterator[_Passage]:
             yield _Passage(source.id, start, start + len(text), text, section or None)
 
 
-def _evidence(entity: AnyEntity) -> list[Citation]:
-    """Every citation of an entity: its defining quotes first, then its facts' quotes."""
-    found = list(entity.citations)
-    for statement in entity.statements:
-        found += statement.citations
-    if isinstance(entity, Therapy):
-        for claim in (*entity.status_claims, *entity.indications):
-            found += claim.citations
-        for relation in entity.side_effects:
-            found += relation.citations
-    return list(dict.fromkeys(found))
+def _own_quotes(entity: AnyEntity) -> list[Citation]:
+    """The entity's quotes, defining ones first; not those of disputes against it."""
+    return list(
+        dict.fromkeys(p.citation for p in evidence(entity) if p.citation and not p.disputes)
+    )
 
 
 _EMPHASIS = re.compile(r"\*\*|__")
@@ -277,11 +272,11 @@ class SearchIndex:
         order = {term: i for i, term in enumerate(words)}
         terms = tuple(sorted(matched, key=lambda t: (order.get(t, len(order)), t)))
         if doc.entity is not None:
-            evidence = _evidence(doc.entity)
+            quotes = _own_quotes(doc.entity)
             # The piece of evidence with the most matched words; the first on a tie.
             _, _, citation = max(
                 (len(matched.intersection(_word_tokens(c.quote))), -i, c)
-                for i, c in enumerate(evidence)
+                for i, c in enumerate(quotes)
             )
             return Hit(
                 entity=doc.entity,
