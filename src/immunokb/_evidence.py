@@ -10,11 +10,21 @@ __all__ = ["Piece", "claim_label", "evidence", "pieces"]
 
 
 class Piece(NamedTuple):
-    """One piece of evidence: a quote, or a curator's mark, and what it supports."""
+    """One piece of evidence: a quote, or a curator's mark, and what it supports.
+
+    ``supports`` is the readable label (``alias Provenge``, ``status approved
+    (FDA)``); ``field``, ``value`` and ``status`` are the same as data: the field
+    (``summary`` for an entity's defining quotes, ``name``, ``alias``, ``status``,
+    ``indication``, ``dispute``, ``side_effect``...), its value (``None`` for
+    ``summary``) and, for claims and disputes, the status claimed or disputed.
+    """
 
     supports: str
     citation: Citation | None
     curated: str | None
+    field: str
+    value: str | None = None
+    status: str | None = None
     disputes: bool = False  # a quote from another source speaking against a claim
 
 
@@ -24,11 +34,17 @@ def claim_label(what: str, claim: StatusClaim | Indication) -> str:
     return f"{what} {claim.status.value}" + (f" ({'; '.join(extra)})" if extra else "")
 
 
-def pieces(label: str, evidenced: _Evidenced) -> list[Piece]:
+def pieces(
+    label: str,
+    evidenced: _Evidenced,
+    field: str,
+    value: str | None = None,
+    status: str | None = None,
+) -> list[Piece]:
     """The evidence of one statement or relation: its curated mark, or each quote."""
     if evidenced.curated is not None:
-        return [Piece(label, None, evidenced.curated)]
-    return [Piece(label, c, None) for c in evidenced.citations]
+        return [Piece(label, None, evidenced.curated, field, value, status)]
+    return [Piece(label, c, None, field, value, status) for c in evidenced.citations]
 
 
 def evidence(entity: Entity) -> list[Piece]:
@@ -38,21 +54,36 @@ def evidence(entity: Entity) -> list[Piece]:
     broader links, routes, platform, purpose), then for a therapy each status claim
     and indication with the disputes against it, and each side effect.
     """
-    found = [Piece("definition", c, None) for c in entity.citations]
-    for statement in entity.statements:
-        found += pieces(f"{statement.field.value} {statement.value}", statement)
+    found = [Piece("definition", c, None, "summary") for c in entity.citations]
+    for s in entity.statements:
+        found += pieces(f"{s.field.value} {s.value}", s, s.field.value, s.value)
     if isinstance(entity, Therapy):
-        claims: list[tuple[str, StatusClaim | Indication]] = [
-            ("status", c) for c in entity.status_claims
+        claims: list[tuple[str, str, StatusClaim | Indication]] = [
+            ("status", c.status.value, c) for c in entity.status_claims
         ]
-        claims += [(f"indication {i.cancer_type_id}", i) for i in entity.indications]
-        for what, claim in claims:
-            found += pieces(claim_label(what, claim), claim)
+        claims += [("indication", i.cancer_type_id, i) for i in entity.indications]
+        for field, value, claim in claims:
+            what = "status" if field == "status" else f"indication {value}"
+            status = claim.status.value
+            found += pieces(claim_label(what, claim), claim, field, value, status)
             found += [
-                Piece(f"dispute of {what} {claim.status.value}: {d.claim}", c, None, disputes=True)
+                Piece(
+                    f"dispute of {what} {status}: {d.claim}",
+                    c,
+                    None,
+                    "dispute",
+                    d.claim,
+                    status,
+                    disputes=True,
+                )
                 for d in claim.disputed_by
                 for c in d.citations
             ]
         for relation in entity.side_effects:
-            found += pieces(f"side effect {relation.side_effect_id}", relation)
+            found += pieces(
+                f"side effect {relation.side_effect_id}",
+                relation,
+                "side_effect",
+                relation.side_effect_id,
+            )
     return found

@@ -23,16 +23,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ._errors import MissingDependencyError, QueryError
+from ._evidence import evidence
 from ._models import (
     Citation,
     Conflict,
-    Dispute,
     Entity,
     Hit,
-    Indication,
     SideEffectLink,
     Source,
-    StatusClaim,
     Therapy,
     Vaccine,
 )
@@ -375,76 +373,23 @@ def _indication_rows(kb: KnowledgeBase) -> list[Row]:
     return rows
 
 
-def _evidence_rows(
-    entity_id: str,
-    field: str,
-    value: str | None,
-    citations: Sequence[Citation],
-    curated: str | None,
-    *,
-    status: str | None = None,
-) -> list[Row]:
-    """One row per quote, or one row for a curated fact (no source, no quote)."""
-    base: Row = {"entity_id": entity_id, "field": field, "value": value, "status": status}
-    if curated is not None:
-        return [
-            {
-                **base,
-                "source_id": None,
-                "quote": None,
-                "lead_in": None,
-                "start": None,
-                "end": None,
-                "curated": curated,
-            }
-        ]
-    return [{**base, **_citation_row(c), "curated": None} for c in citations]
-
-
-def _dispute_rows(entity_id: str, claim: StatusClaim | Indication) -> list[Row]:
-    disputes: Sequence[Dispute] = claim.disputed_by
+def _citation_rows(kb: KnowledgeBase) -> list[Row]:
+    """One row per piece of evidence of every entity, in the order of ``evidence()``."""
     return [
-        row
-        for d in disputes
-        for row in _evidence_rows(
-            entity_id, "dispute", d.claim, d.citations, None, status=claim.status.value
-        )
+        {
+            "entity_id": entity.id,
+            "field": piece.field,
+            "value": piece.value,
+            "status": piece.status,
+            **(_citation_row(piece.citation) if piece.citation else _NO_QUOTE),
+            "curated": piece.curated,
+        }
+        for entity in kb.entities
+        for piece in evidence(entity)
     ]
 
 
-def _citation_rows(kb: KnowledgeBase) -> list[Row]:
-    rows: list[Row] = []
-    for entity in kb.entities:
-        rows += _evidence_rows(entity.id, "summary", None, entity.citations, None)
-        for s in entity.statements:
-            rows += _evidence_rows(entity.id, s.field.value, s.value, s.citations, s.curated)
-        if not isinstance(entity, Therapy):
-            continue
-        for claim in entity.status_claims:
-            status = claim.status.value
-            rows += _evidence_rows(
-                entity.id, "status", status, claim.citations, claim.curated, status=status
-            )
-            rows += _dispute_rows(entity.id, claim)
-        for indication in entity.indications:
-            rows += _evidence_rows(
-                entity.id,
-                "indication",
-                indication.cancer_type_id,
-                indication.citations,
-                indication.curated,
-                status=indication.status.value,
-            )
-            rows += _dispute_rows(entity.id, indication)
-        for relation in entity.side_effects:
-            rows += _evidence_rows(
-                entity.id,
-                "side_effect",
-                relation.side_effect_id,
-                relation.citations,
-                relation.curated,
-            )
-    return rows
+_NO_QUOTE: Row = {"source_id": None, "quote": None, "lead_in": None, "start": None, "end": None}
 
 
 def _kb_table(kb: KnowledgeBase, kind: str) -> tuple[list[str], list[Row]]:

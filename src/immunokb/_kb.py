@@ -747,7 +747,7 @@ class KnowledgeBase:
             NotFoundError: a string names no entity, or a citation names no source.
         """
         out: ResultList[Reference] = ResultList()
-        for supports, citation, curated, _ in self._evidence_of(item):
+        for supports, citation, curated, *_ in self._evidence_of(item):
             if citation is None:
                 out.append(Reference(supports=supports, curated=curated))
                 continue
@@ -780,20 +780,28 @@ class KnowledgeBase:
             label = f"side effect {item.side_effect.id}"
             if item.via:
                 label += f" (stated for {item.via})"
-            return pieces(label, item)
+            return pieces(label, item, "side_effect", item.side_effect.id)
         if isinstance(item, Indication):
-            return pieces(claim_label(f"indication {item.cancer_type_id}", item), item)
+            label = claim_label(f"indication {item.cancer_type_id}", item)
+            return pieces(label, item, "indication", item.cancer_type_id, item.status.value)
         if isinstance(item, StatusClaim):
-            return pieces(claim_label("status", item), item)
+            label = claim_label("status", item)
+            return pieces(label, item, "status", item.status.value, item.status.value)
         if isinstance(item, SideEffectRelation):
-            return pieces(f"side effect {item.side_effect_id}", item)
+            return pieces(
+                f"side effect {item.side_effect_id}", item, "side_effect", item.side_effect_id
+            )
         if isinstance(item, Statement):
-            return pieces(f"{item.field.value} {item.value}", item)
+            return pieces(f"{item.field.value} {item.value}", item, item.field.value, item.value)
         if isinstance(item, Dispute):
-            return [Piece(f"dispute: {item.claim}", c, None, disputes=True) for c in item.citations]
+            label = f"dispute: {item.claim}"
+            return [
+                Piece(label, c, None, "dispute", item.claim, disputes=True) for c in item.citations
+            ]
         if isinstance(item, Claim):
             label = f"against {item.against}: {item.value}" if item.disputes else item.value
-            return pieces(label, item)
+            field = "dispute" if item.disputes else "claim"
+            return pieces(label, item, field, item.value)
         if isinstance(item, Conflict):
             found: list[Piece] = []
             for claim in item.claims:
@@ -803,9 +811,9 @@ class KnowledgeBase:
             if item.citation is None:
                 return []
             what = item.entity.name if item.entity is not None else item.section or "passage"
-            return [Piece(f"search hit: {what}", item.citation, None)]
+            return [Piece(f"search hit: {what}", item.citation, None, "search_hit")]
         if isinstance(item, Citation):
-            return [Piece("quote", item, None)]
+            return [Piece("quote", item, None, "quote")]
         raise QueryError(f"cannot cite a {type(item).__name__}")
 
     def cite(self, item: Citable, *, on: dt.date | None = None) -> str:
