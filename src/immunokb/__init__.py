@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from ._errors import (
     DocumentError,
+    DocumentWarning,
     ImmunoKBError,
     MissingDependencyError,
     NotFoundError,
     QueryError,
 )
 from ._kb import KnowledgeBase
-from ._load import load
+from ._load import load, validate
 from ._models import (
     PROMOTIONAL_TIER,
     Audience,
@@ -26,6 +27,7 @@ from ._models import (
     Dispute,
     DocumentStatus,
     Entity,
+    FrozenMapping,
     Hit,
     Indication,
     License,
@@ -50,6 +52,7 @@ from ._models import (
 from ._normalize import normalize
 from ._results import ResultList
 from ._schema import json_schema
+from ._validate import ValidationReport
 
 __all__ = [
     "PROMOTIONAL_TIER",
@@ -62,7 +65,9 @@ __all__ = [
     "Dispute",
     "DocumentError",
     "DocumentStatus",
+    "DocumentWarning",
     "Entity",
+    "FrozenMapping",
     "Hit",
     "ImmunoKBError",
     "Indication",
@@ -88,11 +93,13 @@ __all__ = [
     "Vaccine",
     "VaccinePlatform",
     "VaccinePurpose",
+    "ValidationReport",
     "__version__",
     "adopted_status",
     "json_schema",
     "load",
     "normalize",
+    "validate",
 ]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any, Literal, TypeVar
 
@@ -22,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from ._documents import Loc, ParsedDocument, format_loc, parse_document
-from ._errors import DocumentError
+from ._errors import DocumentError, DocumentWarning
 from ._kb import KnowledgeBase
+from ._load import Progress, RawDocument
 from ._models import (
     AnyEntity,
     CancerType,
@@ -48,7 +49,7 @@ from ._models import (
 from ._normalize import normalize
 from ._provenance import SourceText, normalize_quote
 
-__all__ = ["HOUSE_FIELDS", "build"]
+__all__ = ["HOUSE_FIELDS", "build", "check"]
 
 HOUSE_FIELDS: dict[str, str] = {
     "title": "title",
@@ -185,9 +186,13 @@ _FAMILY = {
 class _Problems:
     def __init__(self) -> None:
         self.items: list[DocumentError] = []
+        self.warnings: list[DocumentWarning] = []
 
     def add(self, error: DocumentError) -> None:
         self.items.append(error)
+
+    def warn(self, warning: DocumentWarning) -> None:
+        self.warnings.append(warning)
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -246,7 +251,10 @@ def _validation_errors(
 
 def _stem(path: str) -> str:
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    return name[:-3] if name.endswith(".md") else name
+    for suffix in (".markdown", ".md"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 # --------------------------------------------------------------------------- sources
@@ -276,24 +284,106 @@ def _review_date(value: object) -> tuple[dt.date, DatePrecision] | str:
     return f"expected a date like 2025-12-30, 2021-09 or 2021, got {text!r}"
 
 
-def _build_source(doc: ParsedDocument, problems: _Problems) -> Source | None:
-    source_id = _stem(doc.path)
-    if not _SLUG.match(source_id):
+_TIER_FOLDER = re.compile(r"^[0-9]{2}_[a-z0-9_]+$")
+_NOT_ID = re.compile(r"[^a-z0-9]+")
+_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def _fold(key: str) -> str:
+    return re.sub(r"[\s_.-]+", "", key).lower()
+
+
+# What a mistyped field may have meant: the house keys, and our model's own names
+# for them (someone writing `audience:` or `last_reviewed:` meant the house field).
+_MEANT = {_fold(name): house for name, house in _MODEL_TO_HOUSE.items()} | {
+    _fold(house): house for house in HOUSE_FIELDS
+}
+
+
+def _near_miss(key: str) -> str | None:
+    """The house field ``key`` is a near miss of (``lastReviwed``, ``licence``), or None.
+
+    A near miss is a key equal to a known field once case and ``_``/``-``/spaces
+    are ignored, one that begins a known field's name (five letters or more), or
+    one within a small edit of it (difflib ratio 0.84 or more). Any other unknown
+    key is the author's own field, kept in ``Source.extra``.
+    """
+    folded = _fold(key)
+    if folded in _MEANT:
+        return _MEANT[folded]
+    if len(folded) >= 5:
+        for known, house in _MEANT.items():
+            if known.startswith(folded):
+                return house
+    close = difflib.get_close_matches(folded, list(_MEANT), n=1, cutoff=0.84)
+    return _MEANT[close[0]] if close else None
+
+
+def _json_like(value: object) -> bool:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, list):
+        return all(_json_like(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_like(v) for k, v in value.items())
+    return False
+
+
+def source_id_of(path: str) -> str:
+    """A source's id from its file name: lower-cased, runs of other characters -> ``-``.
+
+    ``NCI Vaccines.md`` -> ``nci-vaccines``; an id that is already a slug is unchanged.
+    """
+    return _NOT_ID.sub("-", _stem(path).lower()).strip("-")
+
+
+def _build_source(
+    doc: ParsedDocument, folders: tuple[str, ...], problems: _Problems
+) -> tuple[str | None, Source | None]:
+    """The source's id (None if the file name gives none) and the Source (None if invalid).
+
+    The id is returned even when the metadata is invalid, so that quotes from the
+    body can still be checked and no citation reports a missing source falsely.
+    """
+    source_id = source_id_of(doc.path)
+    if not source_id:
         problems.add(
             DocumentError(
-                f"file name {source_id!r} is not a valid source id "
-                "(lower-case letters, digits and single hyphens)",
+                f"file name {_stem(doc.path)!r} has no ASCII letters or digits to make a "
+                "source id from; rename the file",
                 path=doc.path,
             )
         )
-        return None
+        return None, None
     data: dict[str, Any] = {"id": source_id, "text": doc.body, "path": doc.path}
+    extra: dict[str, Any] = {}
     ok = True
     for key, value in doc.meta.items():
         field = HOUSE_FIELDS.get(key)
         if field is None:
-            problems.add(doc.error("unknown field" + _did_you_mean(key, HOUSE_FIELDS), (key,)))
-            ok = False
+            meant = _near_miss(key)
+            if meant is not None:
+                problems.add(doc.error(f"unknown field; did you mean {meant!r}?", (key,)))
+                ok = False
+            elif not _json_like(value):
+                problems.add(
+                    doc.error(
+                        "unknown field whose value cannot be kept: only text, numbers, "
+                        "true/false, null, lists and mappings with text keys",
+                        (key,),
+                    )
+                )
+                ok = False
+            else:
+                extra[key] = value
+                problems.warn(
+                    DocumentWarning(
+                        "unknown field, kept in Source.extra",
+                        path=doc.path,
+                        line=doc.line_of((key,)),
+                        field=key,
+                    )
+                )
             continue
         if field == "last_reviewed":
             if value is None:
@@ -308,16 +398,43 @@ def _build_source(doc: ParsedDocument, problems: _Problems) -> Source | None:
             continue  # not stated: the model's default ('unknown', or no tags)
         else:
             data[field] = tuple(value) if isinstance(value, list) else value
-    if "title" not in doc.meta:
-        problems.add(doc.error("required field is missing", field="title"))
-        return None
+    if extra:
+        data["extra"] = extra
+    tier = next((name for name in reversed(folders) if _TIER_FOLDER.match(name)), None)
+    if tier is not None:
+        stated = data.get("source_type")
+        if stated is None:
+            data["source_type"] = tier
+        elif stated != tier:
+            problems.warn(
+                DocumentWarning(
+                    f"sourceType {stated!r} differs from the tier folder {tier!r} it is in; "
+                    "the frontmatter's value is used",
+                    path=doc.path,
+                    line=doc.line_of(("sourceType",)),
+                    field="sourceType",
+                )
+            )
+    if data.get("title") is None:
+        heading = _HEADING.match(doc.body)
+        if heading is None or "title" in doc.meta:
+            problems.add(
+                doc.error(
+                    "required field is missing: give `title:`, or begin the body with a "
+                    "'# ' heading",
+                    ("title",),
+                    field="title",
+                )
+            )
+            return source_id, None
+        data["title"] = heading.group(1)
     try:
         source = Source.model_validate(data)
     except ValidationError as exc:
         for error in _validation_errors(doc, exc, _MODEL_TO_HOUSE):
             problems.add(error)
-        return None
-    return source if ok else None
+        return source_id, None
+    return source_id, (source if ok else None)
 
 
 # --------------------------------------------------------------------------- entities
@@ -641,8 +758,13 @@ def _quote_miss(text: SourceText, cite: _CiteDoc) -> str:
 
 
 def _check_references(
-    entities: list[tuple[AnyEntity, ParsedDocument]], problems: _Problems
+    entities: list[tuple[AnyEntity, ParsedDocument]], problems: _Problems, failed: set[str]
 ) -> None:
+    """Ids, names, reference targets and cycles across documents.
+
+    ``failed`` holds the ids of entity documents that had problems of their own:
+    a reference to one is not reported again as dangling.
+    """
     by_id: dict[str, tuple[AnyEntity, ParsedDocument]] = {}
     for entity, doc in entities:
         if entity.id in by_id:
@@ -674,6 +796,8 @@ def _check_references(
 
     def target(doc: ParsedDocument, ref: str, family: str, loc: Loc) -> None:
         found = by_id.get(ref)
+        if found is None and ref in failed:
+            return
         if found is None:
             problems.add(
                 doc.error(f"dangling reference: no entity {ref!r}" + _did_you_mean(ref, by_id), loc)
@@ -736,51 +860,102 @@ def _check_references(
 # --------------------------------------------------------------------------- entry point
 
 
-def build(
-    documents: Iterable[tuple[str, bytes]], *, content_version: str | None = None
-) -> KnowledgeBase:
-    """Build a knowledge base from ``(path, bytes)`` pairs, or raise DocumentError."""
-    problems = _Problems()
-    parsed: list[ParsedDocument] = []
-    for path, data in documents:
+def _assemble(
+    documents: Iterable[RawDocument | tuple[str, bytes]],
+    problems: _Problems,
+    progress: Progress | None = None,
+) -> tuple[list[Source], list[AnyEntity], int]:
+    """Every check of every document; problems collect in ``problems``."""
+    raw = [d if isinstance(d, RawDocument) else RawDocument(*d) for d in documents]
+    total = 2 * len(raw)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None and (done == total or done % 50 == 0):
+            progress(done, total)
+
+    parsed: list[tuple[ParsedDocument, tuple[str, ...]]] = []
+    for document in raw:
         try:
-            parsed.append(parse_document(path, data))
-        except DocumentError as exc:  # noqa: PERF203 - collect every document's problem
+            parsed.append((parse_document(document.path, document.data), document.folders))
+        except DocumentError as exc:
             problems.add(exc)
+            step()  # it will not be checked further
+        step()
 
     sources: dict[str, Source] = {}
     source_paths: dict[str, str] = {}
+    texts: dict[str, SourceText] = {}
     entity_docs = []
-    for doc in parsed:
+    for doc, folders in parsed:
         if "kind" in doc.meta:
             entity_docs.append(doc)
             continue
-        source = _build_source(doc, problems)
-        if source is None:
+        source_id, source = _build_source(doc, folders, problems)
+        step()
+        if source_id is None:
             continue
-        if source.id in sources:
+        if source_id in source_paths:
             problems.add(
                 DocumentError(
-                    f"duplicate source id {source.id!r}: also defined in {source_paths[source.id]}",
+                    f"duplicate source id {source_id!r}: also defined in {source_paths[source_id]}",
                     path=doc.path,
                 )
             )
             continue
-        sources[source.id] = source
-        source_paths[source.id] = doc.path
+        source_paths[source_id] = doc.path
+        texts[source_id] = SourceText(doc.body)
+        if source is not None:
+            sources[source_id] = source
 
-    texts = {source_id: SourceText(source.text) for source_id, source in sources.items()}
     tiers = {source_id: source.tier for source_id, source in sources.items()}
     builder = _EntityBuilder(texts, tiers, problems)
     entities: list[tuple[AnyEntity, ParsedDocument]] = []
+    failed: set[str] = set()
     for doc in entity_docs:
         entity = builder.entity(doc)
+        step()
         if entity is not None:
             entities.append((entity, doc))
-    _check_references(entities, problems)
+        elif isinstance(doc.meta.get("id"), str):
+            failed.add(doc.meta["id"])
+    _check_references(entities, problems, failed)
+    return list(sources.values()), [entity for entity, _ in entities], len(raw)
+
+
+def check(
+    documents: Iterable[RawDocument | tuple[str, bytes]],
+    *,
+    errors: Sequence[DocumentError] = (),
+    warnings: Sequence[DocumentWarning] = (),
+    progress: Progress | None = None,
+) -> tuple[list[DocumentError], list[DocumentWarning], int]:
+    """Every error and warning in the documents, and how many documents were read."""
+    problems = _Problems()
+    problems.items.extend(errors)
+    problems.warnings.extend(warnings)
+    _, _, count = _assemble(documents, problems, progress)
+    return problems.items, problems.warnings, count
+
+
+def build(
+    documents: Iterable[RawDocument | tuple[str, bytes]],
+    *,
+    content_version: str | None = None,
+    errors: Sequence[DocumentError] = (),
+    warnings: Sequence[DocumentWarning] = (),
+) -> KnowledgeBase:
+    """Build a knowledge base from documents, or raise DocumentError (all problems)."""
+    problems = _Problems()
+    problems.items.extend(errors)
+    problems.warnings.extend(warnings)
+    sources, entities, _ = _assemble(documents, problems)
     problems.raise_if_any()
     return KnowledgeBase(
-        sources=tuple(sources.values()),
-        entities=tuple(entity for entity, _ in entities),
+        sources=tuple(sources),
+        entities=tuple(entities),
         content_version=content_version,
+        warnings=tuple(problems.warnings),
     )

@@ -20,11 +20,10 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from ._errors import DocumentError
+from ._load import MAX_DOCUMENT_BYTES
 
 __all__ = ["MAX_DOCUMENT_BYTES", "ParsedDocument", "parse_document"]
 
-MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
-"""Largest document accepted, in bytes (2 MiB)."""
 
 _MAX_NODES = 20_000
 _MAX_DEPTH = 32
@@ -132,8 +131,33 @@ def _decode(path: str, data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _check_depth(path: str, first_line: int, block: str) -> None:
+    """Refuse deep nesting while reading YAML events, before any node is built.
+
+    PyYAML builds its node tree recursively (in C with libyaml), so a few hundred
+    thousand nested brackets would overflow the stack; the event stream is flat.
+    """
+    depth = 0
+    for event in yaml.parse(block, Loader=_Loader):
+        if isinstance(event, _OPEN):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                mark = event.start_mark
+                raise DocumentError(
+                    f"frontmatter is nested deeper than {_MAX_DEPTH} levels",
+                    path=path,
+                    line=None if mark is None else first_line + mark.line,
+                )
+        elif isinstance(event, _CLOSE):
+            depth -= 1
+
+
 def _check_budget(path: str, first_line: int, root: yaml.Node) -> None:
-    """Refuse alias bombs and deep nesting before anything is constructed."""
+    """Refuse alias bombs (and deep nesting) before anything is constructed."""
     seen = 0
     stack: list[tuple[yaml.Node, int]] = [(root, 0)]
     while stack:
@@ -175,6 +199,7 @@ def parse_document(path: str, data: bytes) -> ParsedDocument:
     block = text[opening.end() + 1 : closing.start()]
     first_line = 2
     try:
+        _check_depth(path, first_line, block)
         node = yaml.compose(block, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -8,6 +8,9 @@ Every error the library raises deliberately derives from :class:`ImmunoKBError`:
     ├── QueryError             a query argument is not valid; also a ValueError
     └── MissingDependencyError an optional extra is not installed; also an ImportError
 
+    DocumentWarning            (a UserWarning) a document loaded, but something in it
+                               deserves a look: an unknown field kept, a file skipped
+
 Bad input never escapes as a raw PyYAML or pydantic exception: the loader wraps
 those into :class:`DocumentError`.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 __all__ = [
     "DocumentError",
+    "DocumentWarning",
     "ImmunoKBError",
     "MissingDependencyError",
     "NotFoundError",
@@ -27,7 +31,38 @@ class ImmunoKBError(Exception):
     """Base class of every error immunokb raises on purpose."""
 
 
-class DocumentError(ImmunoKBError):
+class _Located:
+    """Where in which document a problem is, and what it is."""
+
+    reason: str
+    path: str
+    line: int | None
+    field: str | None
+
+    def _locate(self, reason: str, path: str, line: int | None, field: str | None) -> None:
+        self.reason = reason
+        self.path = path
+        self.line = line
+        self.field = field
+
+    @property
+    def location(self) -> str:
+        """``path:line: field`` with the parts that are known."""
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return where if self.field is None else f"{where}: {self.field}"
+
+    def as_dict(self) -> dict[str, str | int | None]:
+        """The problem as plain data: ``severity``, ``path``, ``line``, ``field``, ``message``."""
+        return {
+            "severity": "error" if isinstance(self, Exception) else "warning",
+            "path": self.path,
+            "line": self.line,
+            "field": self.field,
+            "message": self.reason,
+        }
+
+
+class DocumentError(_Located, ImmunoKBError):
     """A document is invalid, so no knowledge base was built.
 
     Attributes:
@@ -49,18 +84,9 @@ class DocumentError(ImmunoKBError):
         field: str | None = None,
     ) -> None:
         """Create a document error; the message is built from its parts."""
-        self.reason = reason
-        self.path = path
-        self.line = line
-        self.field = field
+        self._locate(reason, path, line, field)
         self.problems: tuple[DocumentError, ...] = (self,)
         super().__init__(self.location + ": " + reason)
-
-    @property
-    def location(self) -> str:
-        """``path:line: field`` with the parts that are known."""
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return where if self.field is None else f"{where}: {self.field}"
 
     def __str__(self) -> str:
         """The message, with a count of further problems found in the same load."""
@@ -69,6 +95,55 @@ class DocumentError(ImmunoKBError):
         if more > 0:
             base += f" (and {more} more problem{'s' if more > 1 else ''}; see .problems)"
         return base
+
+
+class DocumentWarning(_Located, UserWarning):
+    """A document loaded, but something in it deserves the author's attention.
+
+    Examples: a source document's frontmatter field that immunokb does not know (it
+    is kept in :attr:`Source.extra <immunokb.Source.extra>`), or a symbolic link that
+    leads out of the directory given and was skipped. The knowledge base lists every
+    warning of its load in :attr:`KnowledgeBase.warnings
+    <immunokb.KnowledgeBase.warnings>`; :func:`immunokb.load` also issues the first
+    through :mod:`warnings`, saying how many more there are.
+
+    Attributes:
+        path: The document's path.
+        line: The 1-based line in the document, or ``None``.
+        field: The field concerned, or ``None``.
+        reason: The bare description, without location.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        """Create a document warning; the message is built from its parts."""
+        self._locate(reason, path, line, field)
+        super().__init__(self.location + ": " + reason)
+
+    def __str__(self) -> str:
+        """``path:line: field: reason``."""
+        return f"{self.location}: {self.reason}"
+
+    def __eq__(self, other: object) -> bool:
+        """Warnings are equal when they say the same thing about the same place."""
+        if not isinstance(other, DocumentWarning):
+            return NotImplemented
+        return (self.path, self.line, self.field, self.reason) == (
+            other.path,
+            other.line,
+            other.field,
+            other.reason,
+        )
+
+    def __hash__(self) -> int:
+        """Hash of the place and the reason."""
+        return hash((self.path, self.line, self.field, self.reason))
 
 
 class NotFoundError(ImmunoKBError, KeyError):

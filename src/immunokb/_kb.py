@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
+import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from types import MappingProxyType
 from typing import Any, NoReturn, TypeAlias, TypeVar
 
-from ._errors import NotFoundError, QueryError
+from ._errors import DocumentWarning, NotFoundError, QueryError
 from ._evidence import Piece, claim_label, evidence, pieces
 from ._fuzzy import GramIndex
 from ._models import (
@@ -56,6 +58,20 @@ _SUGGEST_CUTOFF = 0.6
 
 Filter: TypeAlias = _V | str | Iterable[_V | str] | None
 """A filter value: one value, or a collection of values of which any may match."""
+
+
+def _fingerprint(sources: Iterable[Source], entities: Iterable[AnyEntity]) -> str:
+    """SHA-256 of the canonical JSON of every source (less its path) and entity."""
+    digest = hashlib.sha256()
+    for source in sources:
+        record = source.model_dump(mode="json", exclude={"path"})
+        digest.update(json.dumps(["source", record], sort_keys=True).encode())
+        digest.update(b"\n")
+    for entity in entities:
+        record = entity.model_dump(mode="json")
+        digest.update(json.dumps([type(entity).__name__, record], sort_keys=True).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def _choices(value: Filter[_V], vocabulary: type[_V], argument: str) -> frozenset[_V] | None:
@@ -121,6 +137,7 @@ class KnowledgeBase:
         "_cancer_types",
         "_content_version",
         "_entities",
+        "_fingerprint",
         "_lock",
         "_names",
         "_narrower",
@@ -132,6 +149,7 @@ class KnowledgeBase:
         "_suggester",
         "_therapies",
         "_vaccines",
+        "_warnings",
     )
 
     _sources: Mapping[str, Source]
@@ -149,6 +167,8 @@ class KnowledgeBase:
     _sources_of: Mapping[str, frozenset[str]]
     _lock: threading.Lock
     _content_version: str | None
+    _warnings: tuple[DocumentWarning, ...]
+    _fingerprint: str | None
 
     def __init__(
         self,
@@ -156,6 +176,7 @@ class KnowledgeBase:
         sources: tuple[Source, ...],
         entities: tuple[AnyEntity, ...],
         content_version: str | None = None,
+        warnings: tuple[DocumentWarning, ...] = (),
     ) -> None:
         """Wrap already validated sources and entities (use :func:`immunokb.load`)."""
         ordered = tuple(sorted(entities, key=lambda e: e.id))
@@ -192,6 +213,8 @@ class KnowledgeBase:
             ),
         )
         setter(self, "_content_version", content_version)
+        setter(self, "_warnings", tuple(warnings))
+        setter(self, "_fingerprint", None)
         setter(self, "_lock", threading.Lock())
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
@@ -219,6 +242,32 @@ class KnowledgeBase:
         User documents loaded beside the bundled ones do not change it.
         """
         return self._content_version
+
+    @property
+    def warnings(self) -> tuple[DocumentWarning, ...]:
+        """What the load found worth a look but not wrong, e.g. unknown fields kept.
+
+        Empty for the bundled knowledge base. See :class:`~immunokb.DocumentWarning`.
+        """
+        return self._warnings
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of the knowledge base's content: every source and entity.
+
+        Two knowledge bases built from the same documents have the same fingerprint,
+        whatever the documents' location, line endings or YAML layout; any change to
+        a value, a quote or a source's text changes it. Where a file was loaded from
+        (``Source.path``) is not content and is left out. Computed on first use.
+        """
+        value = self._fingerprint
+        if value is None:
+            with self._lock:
+                value = self._fingerprint
+                if value is None:
+                    value = _fingerprint(self._source_list, self._entities)
+                    object.__setattr__(self, "_fingerprint", value)
+        return value
 
     @property
     def sources(self) -> tuple[Source, ...]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import DocumentError
+from ._errors import DocumentError, DocumentWarning
 from ._kb import KnowledgeBase
 
 if sys.version_info >= (3, 11):
@@ -23,26 +26,72 @@ if TYPE_CHECKING:
     else:  # pragma: no cover
         from importlib_resources.abc import Traversable
 
-__all__ = ["bundled_content_version", "bundled_documents", "load"]
+    from ._validate import ValidationReport
+
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "MAX_DOCUMENT_BYTES",
+    "Gathered",
+    "RawDocument",
+    "bundled_content_version",
+    "bundled_documents",
+    "gather",
+    "load",
+]
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+"""Largest document accepted, in bytes (2 MiB)."""
+
+DOCUMENT_SUFFIXES = (".md", ".markdown")
+"""File name endings of documents; other files in a directory are skipped."""
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``, called as documents are read and checked."""
 
 _lock = threading.Lock()
 _bundled: KnowledgeBase | None = None
-_SUFFIX = ".md"
 
 
-def _walk(folder: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:
+@dataclass(frozen=True)
+class RawDocument:
+    """A document's bytes, where it came from, and the folders it was found in."""
+
+    path: str
+    """The path shown in messages: a filesystem path, or ``immunokb/data/...`` when bundled."""
+    data: bytes
+    folders: tuple[str, ...] = ()
+    """Folder names from the directory given down to the file (for tier folders)."""
+
+
+@dataclass
+class Gathered:
+    """What a walk over the given paths found."""
+
+    documents: list[RawDocument] = field(default_factory=list)
+    errors: list[DocumentError] = field(default_factory=list)
+    warnings: list[DocumentWarning] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Files in the directories given that are not documents (by name), not read."""
+
+
+# --------------------------------------------------------------------------- bundled
+
+
+def _walk_bundled(
+    folder: Traversable, prefix: str, folders: tuple[str, ...]
+) -> Iterator[RawDocument]:
     for child in sorted(folder.iterdir(), key=lambda c: c.name):
         if child.name.startswith((".", "_")):
             continue
         if child.is_dir():
-            yield from _walk(child, f"{prefix}{child.name}/")
-        elif child.name.endswith(_SUFFIX):
-            yield f"{prefix}{child.name}", child.read_bytes()
+            yield from _walk_bundled(child, f"{prefix}{child.name}/", (*folders, child.name))
+        elif child.name.endswith(DOCUMENT_SUFFIXES):
+            yield RawDocument(f"{prefix}{child.name}", child.read_bytes(), folders)
 
 
-def bundled_documents() -> list[tuple[str, bytes]]:
-    """The package's documents as ``(resource path, bytes)``, in a stable order."""
-    return list(_walk(files("immunokb").joinpath("data"), "immunokb/data/"))
+def bundled_documents() -> list[RawDocument]:
+    """The package's documents, in a stable order."""
+    return list(_walk_bundled(files("immunokb").joinpath("data"), "immunokb/data/", ()))
 
 
 def bundled_content_version() -> str:
@@ -51,24 +100,143 @@ def bundled_content_version() -> str:
     return raw.strip()
 
 
-def user_documents(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, bytes]]:
-    """Documents under the given files and directories (``*.md``, dot-files skipped)."""
-    out: list[tuple[str, bytes]] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob(f"*{_SUFFIX}")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+# --------------------------------------------------------------------------- user documents
+
+
+def _read(path: str, size: int, found: Gathered) -> bytes | None:
+    if size > MAX_DOCUMENT_BYTES:
+        found.errors.append(
+            DocumentError(
+                f"document is {size} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes", path=path
             )
-            out.extend((str(p), p.read_bytes()) for p in found)
-        elif path.is_file():
-            out.append((str(path), path.read_bytes()))
+        )
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        found.errors.append(DocumentError(f"cannot read the file: {exc.strerror}", path=path))
+        return None
+    if len(data) > MAX_DOCUMENT_BYTES:  # it grew since we looked
+        found.errors.append(
+            DocumentError(f"document is larger than {MAX_DOCUMENT_BYTES} bytes", path=path)
+        )
+        return None
+    return data
+
+
+def _inside(target: Path, root: Path) -> bool:
+    return target == root or root in target.parents
+
+
+class _Walk:
+    def __init__(self, found: Gathered) -> None:
+        self.found = found
+        self.seen_files: set[Path] = set()
+        self.seen_dirs: set[Path] = set()
+
+    def add_file(self, path: str, real: Path, size: int, folders: tuple[str, ...]) -> None:
+        if real in self.seen_files:  # named twice (a folder and a file in it, or a link)
+            return
+        self.seen_files.add(real)
+        data = _read(path, size, self.found)
+        if data is not None:
+            self.found.documents.append(RawDocument(path, data, folders))
+
+    def directory(self, path: str, root: Path, folders: tuple[str, ...]) -> None:
+        real = Path(path).resolve()
+        if real in self.seen_dirs:
+            return
+        self.seen_dirs.add(real)
+        try:
+            with os.scandir(path) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            self.found.errors.append(
+                DocumentError(f"cannot read the directory: {exc.strerror}", path=path)
+            )
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            target = Path(entry.path).resolve() if entry.is_symlink() else None
+            if target is not None and not _inside(target, root):
+                self.found.warnings.append(
+                    DocumentWarning(
+                        f"symbolic link to {target} leads outside {root}; skipped",
+                        path=entry.path,
+                    )
+                )
+                continue
+            try:
+                info = entry.stat()
+            except OSError as exc:  # a broken link, or a file that vanished
+                self.found.warnings.append(
+                    DocumentWarning(f"cannot be read ({exc.strerror}); skipped", path=entry.path)
+                )
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                self.directory(entry.path, root, (*folders, entry.name))
+            elif not stat.S_ISREG(info.st_mode) or not entry.name.endswith(DOCUMENT_SUFFIXES):
+                self.found.skipped.append(entry.path)
+            else:
+                self.add_file(
+                    entry.path, target or Path(entry.path).resolve(), info.st_size, folders
+                )
+
+
+def gather(paths: Sequence[str | os.PathLike[str]]) -> Gathered:
+    """Find and read the documents under the given files and directories.
+
+    A directory is walked recursively in name order. Names starting with ``.`` are
+    skipped; so are files not named ``*.md`` or ``*.markdown`` (listed in
+    ``skipped``), and symbolic links that lead outside the directory given (with a
+    warning). A file named directly must be a document. Nothing is written.
+    """
+    found = Gathered()
+    walk = _Walk(found)
+    for given in paths:
+        path = os.fspath(given)
+        try:
+            info = os.stat(path)
+        except OSError:
+            found.errors.append(DocumentError("no such file or directory", path=path))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            root = Path(path).resolve()
+            walk.directory(path, root, (root.name,))
+        elif not stat.S_ISREG(info.st_mode):
+            found.errors.append(DocumentError("not a regular file or a directory", path=path))
+        elif not path.endswith(DOCUMENT_SUFFIXES):
+            found.errors.append(
+                DocumentError(
+                    "not a document: immunokb reads Markdown files named *.md or *.markdown",
+                    path=path,
+                )
+            )
         else:
-            raise DocumentError("no such file or directory", path=str(path))
-    return out
+            real = Path(path).resolve()
+            walk.add_file(path, real, info.st_size, (real.parent.name,))
+    return found
+
+
+# --------------------------------------------------------------------------- load
+
+
+def _announce(kb: KnowledgeBase) -> None:
+    """Issue the load's first warning through :mod:`warnings`, counting the others."""
+    if not kb.warnings:
+        return
+    first = kb.warnings[0]
+    more = len(kb.warnings) - 1
+    if more:
+        first = DocumentWarning(
+            f"{first.reason} (and {more} more warning{'s' if more > 1 else ''}; see kb.warnings)",
+            path=first.path,
+            line=first.line,
+            field=first.field,
+        )
+    warnings.warn(first, stacklevel=3)
 
 
 def load(
@@ -79,7 +247,7 @@ def load(
     Args:
         paths: Files or directories of your own documents (``*.md``), merged with
             the bundled ones and validated together. A new knowledge base is built
-            on every call with paths.
+            on every call with paths. See :func:`gather` for which files are read.
         bundled: Include the documents bundled in the package.
 
     Returns:
@@ -89,6 +257,10 @@ def load(
     Raises:
         DocumentError: a document is invalid; ``.problems`` lists every problem
             found, and no knowledge base is returned.
+
+    Warns:
+        DocumentWarning: something in the documents deserves a look (an unknown
+            field kept, a link skipped); every one is in ``kb.warnings``.
     """
     from ._build import build  # noqa: PLC0415 - keep `import immunokb` free of YAML
 
@@ -104,6 +276,50 @@ def load(
                     kb = build(bundled_documents(), content_version=bundled_content_version())
                     _bundled = kb
         return kb
+    found = gather(paths)
     documents = bundled_documents() if bundled else []
     version = bundled_content_version() if bundled else None
-    return build([*documents, *user_documents(paths)], content_version=version)
+    kb = build(
+        [*documents, *found.documents],
+        content_version=version,
+        errors=found.errors,
+        warnings=found.warnings,
+    )
+    _announce(kb)
+    return kb
+
+
+def validate(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    bundled: bool = True,
+    progress: Progress | None = None,
+) -> ValidationReport:
+    """Check documents as :func:`load` would, and report every problem instead of raising.
+
+    Args:
+        paths: Files or directories of documents, as for :func:`load`.
+        bundled: Check them together with the bundled documents (so that they may
+            cite bundled sources and must not reuse bundled names), as ``load`` does.
+        progress: Called as ``progress(done, total)`` while documents are checked.
+
+    Returns:
+        A :class:`~immunokb.ValidationReport` listing every error and warning.
+    """
+    from ._build import check  # noqa: PLC0415 - keep `import immunokb` free of YAML
+    from ._validate import ValidationReport  # noqa: PLC0415
+
+    found = gather(paths)
+    documents = bundled_documents() if bundled else []
+    errors, notes, count = check(
+        [*documents, *found.documents],
+        errors=found.errors,
+        warnings=found.warnings,
+        progress=progress,
+    )
+    return ValidationReport(
+        documents=count - len(documents),
+        errors=tuple(errors),
+        warnings=tuple(notes),
+        skipped=tuple(found.skipped),
+    )

@@ -20,11 +20,20 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PlainSerializer,
+    StringConstraints,
+    model_validator,
+)
 
 __all__ = [
     "DEFAULT_REVIEW_MONTHS",
@@ -39,6 +48,7 @@ __all__ = [
     "Dispute",
     "DocumentStatus",
     "Entity",
+    "FrozenMapping",
     "Hit",
     "Indication",
     "License",
@@ -69,6 +79,70 @@ Slug = Annotated[
 
 Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 """A string with at least one non-whitespace character."""
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only, hashable mapping: how a model holds free-form data such as ``Source.extra``.
+
+    Nested lists read as tuples and nested mappings as ``FrozenMapping``, so nothing
+    inside can be changed. ``dict(m)`` gives an ordinary dict; models serialise it as
+    a JSON object.
+    """
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        """Copy ``data`` (recursively frozen)."""
+        self._data: dict[str, Any] = {k: _freeze(v) for k, v in (data or {}).items()}
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> Any:  # noqa: ANN401 - free-form YAML values
+        """The value of ``key``."""
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        """The keys, in the order the document gives them."""
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        """The number of keys."""
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        """Hash of the items (order-insensitive, like equality)."""
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        """Like a dict's."""
+        return repr(self._data)
+
+
+def _freeze(value: Any) -> Any:  # noqa: ANN401 - free-form YAML values
+    if isinstance(value, FrozenMapping):
+        return value
+    if isinstance(value, Mapping):
+        return FrozenMapping(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:  # noqa: ANN401 - free-form YAML values
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+ExtraFields = Annotated[
+    Mapping[str, JsonValue],
+    AfterValidator(FrozenMapping),
+    PlainSerializer(_thaw, return_type=dict[str, JsonValue]),
+]
+"""Free-form frontmatter: a :class:`FrozenMapping` in Python, a JSON object when serialised."""
 
 
 # --------------------------------------------------------------------------- vocabularies
@@ -658,6 +732,14 @@ class Source(_Frozen):
         default=None,
         repr=False,
         description="Curator's notes: where values come from, what was removed.",
+    )
+    extra: ExtraFields = Field(
+        default_factory=FrozenMapping,
+        repr=False,
+        description=(
+            "Frontmatter fields immunokb does not know, kept as the document gives them "
+            "(read-only); each is also reported as a DocumentWarning when loaded."
+        ),
     )
     text: str = Field(
         repr=False, description="The document body (Markdown) that citations point into."
