@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,21 @@ settings.register_profile("immunokb", deadline=None, suppress_health_check=[Heal
 settings.load_profile("immunokb")
 
 NCI_VACCINES = "nci-cancer-treatment-vaccines"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep the load cache of the whole run in a temporary directory, not the user's."""
+    directory = tmp_path_factory.mktemp("immunokb-cache")
+    saved = {name: os.environ.get(name) for name in ("IMMUNOKB_CACHE_DIR", "IMMUNOKB_NO_CACHE")}
+    os.environ["IMMUNOKB_CACHE_DIR"] = str(directory)
+    os.environ.pop("IMMUNOKB_NO_CACHE", None)
+    yield directory
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

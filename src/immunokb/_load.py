@@ -240,7 +240,10 @@ def _announce(kb: KnowledgeBase) -> None:
 
 
 def load(
-    paths: Sequence[str | os.PathLike[str]] | None = None, *, bundled: bool = True
+    paths: Sequence[str | os.PathLike[str]] | None = None,
+    *,
+    bundled: bool = True,
+    cache: bool = True,
 ) -> KnowledgeBase:
     """Load a validated, immutable knowledge base.
 
@@ -249,6 +252,9 @@ def load(
             the bundled ones and validated together. A new knowledge base is built
             on every call with paths. See :func:`gather` for which files are read.
         bundled: Include the documents bundled in the package.
+        cache: With ``paths``, reuse the result of an earlier load of the very same
+            documents from the user cache directory, and store this one there (see
+            :doc:`/your-documents`). ``IMMUNOKB_NO_CACHE=1`` turns it off too.
 
     Returns:
         The knowledge base. Without ``paths``, the bundled one is built on first
@@ -276,15 +282,26 @@ def load(
                     kb = build(bundled_documents(), content_version=bundled_content_version())
                     _bundled = kb
         return kb
+    from . import _cache  # noqa: PLC0415 - only loads with paths use the cache
+
     found = gather(paths)
-    documents = bundled_documents() if bundled else []
+    documents = [*bundled_documents(), *found.documents] if bundled else found.documents
     version = bundled_content_version() if bundled else None
-    kb = build(
-        [*documents, *found.documents],
-        content_version=version,
-        errors=found.errors,
-        warnings=found.warnings,
-    )
+    key = None if found.errors or not cache else _cache.cache_key(documents, version)
+    entry = None if key is None else _cache.read(key)
+    if entry is not None:
+        sources, entities, notes = entry
+        kb = KnowledgeBase(
+            sources=sources,
+            entities=entities,
+            content_version=version,
+            warnings=(*found.warnings, *notes),
+        )
+    else:
+        kb = build(documents, content_version=version, errors=found.errors, warnings=found.warnings)
+        if key is not None:
+            notes = kb.warnings[len(found.warnings) :]
+            _cache.write(key, kb.sources, kb.entities, notes)
     _announce(kb)
     return kb
 

@@ -118,6 +118,10 @@ class FrozenMapping(Mapping[str, Any]):
         """Like a dict's."""
         return repr(self._data)
 
+    def __reduce__(self) -> tuple[type[FrozenMapping], tuple[dict[str, Any]]]:
+        """Pickle the items only: a cached hash is not valid in another process."""
+        return (FrozenMapping, (self._data,))
+
 
 def _freeze(value: Any) -> Any:  # noqa: ANN401 - free-form YAML values
     if isinstance(value, FrozenMapping):

@@ -1,0 +1,235 @@
+"""The load cache: hits for unchanged documents, and any damaged entry rebuilt."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import immunokb
+from conftest import NCI_VACCINES, side_effect_doc
+from immunokb import _build, _cache
+
+LEAFLET = """
+---
+title: Leaflet
+author: Dr Example
+---
+A body about immunotherapy.
+"""
+
+EFFECT = f"""
+---
+kind: side_effect
+id: zzq-effect
+name:
+  value: zzq effect
+  curated: "an invented test entity"
+cite:
+  - source: {NCI_VACCINES}
+    quote: "Sipuleucel-T can cause stroke."
+---
+"""
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty cache directory for one test."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("IMMUNOKB_CACHE_DIR", str(directory))
+    monkeypatch.delenv("IMMUNOKB_NO_CACHE", raising=False)
+    return directory
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the builds from documents (cache misses)."""
+    calls: list[int] = []
+    real = _build.build
+
+    def counting(*args: object, **kwargs: object) -> immunokb.KnowledgeBase:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_build, "build", counting)
+    return calls
+
+
+def _load(folder: Path, **options: bool) -> immunokb.KnowledgeBase:
+    with pytest.warns(immunokb.DocumentWarning):
+        return immunokb.load(paths=[folder], **options)
+
+
+def _entries(directory: Path) -> list[Path]:
+    return sorted(directory.glob("kb-*.kbcache"))
+
+
+@pytest.fixture
+def folder(corpus) -> Path:
+    return corpus({"sources/leaflet.md": LEAFLET, "effect.md": EFFECT})
+
+
+def test_unchanged_documents_come_from_the_cache(cache, builds, folder) -> None:
+    first = _load(folder)
+    second = _load(folder)
+    assert len(builds) == 1
+    assert len(_entries(cache)) == 1
+    assert second is not first
+    assert second.fingerprint == first.fingerprint
+    assert second.warnings == first.warnings  # the documents' warnings are kept too
+    assert second.get("zzq-effect") == first.get("zzq-effect")
+    assert second.source("leaflet").extra == {"author": "Dr Example"}
+    assert second.content_version == first.content_version
+
+
+def test_a_changed_document_is_parsed_again(cache, builds, folder) -> None:
+    _load(folder)
+    leaflet = folder / "sources" / "leaflet.md"
+    leaflet.write_text(leaflet.read_text(encoding="utf-8") + "More text.\n", encoding="utf-8")
+    kb = _load(folder)
+    assert len(builds) == 2
+    assert kb.source("leaflet").text.endswith("More text.")
+    assert len(_entries(cache)) == 2
+
+
+def test_bundled_or_not_are_different_entries(cache, builds, corpus) -> None:
+    folder = corpus({"sources/leaflet.md": LEAFLET})
+    _load(folder)
+    only_mine = _load(folder, bundled=False)
+    assert len(builds) == 2
+    assert [s.id for s in only_mine.sources] == ["leaflet"]
+
+
+MARKER = Path(tempfile.gettempdir()) / "immunokb-cache-test-should-not-exist"
+
+
+def _damage_payload(data: bytes) -> bytes:
+    middle = len(data) - 100
+    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+
+
+def _foreign_entry(data: bytes) -> bytes:
+    """A well-formed entry whose payload would run a command if unpickled naively."""
+
+    class Exploit:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {MARKER}",))
+
+    payload = pickle.dumps(Exploit())
+    magic, header, _ = data.split(b"\n", 2)
+    fields = json.loads(header)
+    fields.update(size=len(payload), sha256=hashlib.sha256(payload).hexdigest())
+    return magic + b"\n" + json.dumps(fields).encode() + b"\n" + payload
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda d: d[: len(d) // 2], id="truncated"),
+        pytest.param(lambda d: b"", id="empty"),
+        pytest.param(_damage_payload, id="flipped-byte"),
+        pytest.param(lambda d: b"not a cache entry\n" + d, id="foreign-file"),
+        pytest.param(lambda d: d.replace(b'"format": 1', b'"format": 99', 1), id="other-format"),
+        pytest.param(lambda d: d.replace(b'"key": "', b'"key": "0', 1), id="other-key"),
+        pytest.param(_foreign_entry, id="pickle-with-a-command"),
+    ],
+)
+def test_a_damaged_entry_is_rebuilt_without_user_action(cache, builds, folder, damage) -> None:
+    marker = MARKER
+    marker.unlink(missing_ok=True)
+    first = _load(folder)
+    (entry,) = _entries(cache)
+    entry.write_bytes(damage(entry.read_bytes()))
+    again = _load(folder)
+    assert len(builds) == 2  # the damaged entry was not used
+    assert again.fingerprint == first.fingerprint
+    assert not marker.exists()
+    # ... and it was rewritten whole: the next load is a hit again
+    _load(folder)
+    assert len(builds) == 2
+
+
+def test_an_entry_never_outlives_the_code_that_wrote_it(cache, monkeypatch, folder) -> None:
+    _load(folder)
+    documents = [*immunokb._load.bundled_documents(), *immunokb._load.gather([folder]).documents]
+    version = immunokb._load.bundled_content_version()
+    before = _cache.cache_key(documents, version)
+    assert _cache.read(before) is not None
+    monkeypatch.setattr(_cache, "_code_digest", lambda: b"another release of immunokb")
+    assert _cache.cache_key(documents, version) != before
+
+
+def test_turned_off_writes_nothing(cache, builds, folder, monkeypatch) -> None:
+    _load(folder, cache=False)
+    _load(folder, cache=False)
+    monkeypatch.setenv("IMMUNOKB_NO_CACHE", "1")
+    _load(folder)
+    assert len(builds) == 3
+    assert not cache.exists()
+
+
+def test_invalid_documents_are_not_cached(cache, corpus) -> None:
+    folder = corpus({"bad.md": side_effect_doc("zzq-effect", quote="Words no source has.")})
+    for _ in range(2):
+        with pytest.raises(immunokb.DocumentError, match="quote not found"):
+            immunokb.load(paths=[folder])
+    assert not cache.exists() or not _entries(cache)
+
+
+def test_an_unwritable_cache_is_skipped_silently(tmp_path, monkeypatch, folder) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    monkeypatch.setenv("IMMUNOKB_CACHE_DIR", str(blocker / "cache"))
+    kb = _load(folder)
+    assert kb.get("zzq-effect").id == "zzq-effect"
+
+
+def test_only_the_newest_entries_are_kept(cache, corpus, monkeypatch) -> None:
+    monkeypatch.setattr(_cache, "MAX_ENTRIES", 3)
+    for number in range(5):
+        folder = corpus({"sources/leaflet.md": LEAFLET + f"Version {number}.\n"})
+        _load(folder)
+    assert len(_entries(cache)) == 3
+    assert not list(cache.glob(".tmp-*"))  # no temporary file left behind
+
+
+def test_cache_directory_follows_the_platform_convention(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("IMMUNOKB_CACHE_DIR", raising=False)
+    monkeypatch.delenv("IMMUNOKB_NO_CACHE", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if sys.platform.startswith("linux"):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+        assert _cache.cache_dir() == tmp_path / "xdg" / "immunokb"
+        monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # ignored, as the spec says
+        assert _cache.cache_dir() == tmp_path / ".cache" / "immunokb"
+    monkeypatch.setenv("IMMUNOKB_CACHE_DIR", str(tmp_path / "mine"))
+    assert _cache.cache_dir() == tmp_path / "mine"
+    monkeypatch.setenv("IMMUNOKB_NO_CACHE", "1")
+    assert _cache.cache_dir() is None
+
+
+def test_frozen_mappings_hash_right_after_a_trip_through_the_cache() -> None:
+    # A hash cached in one process must not travel: string hashes differ per process.
+    mapping = immunokb.FrozenMapping({"author": "Dr Example", "floors": [1, 2]})
+    script = (
+        "import pickle, sys, immunokb\n"
+        "m = pickle.loads(sys.stdin.buffer.read())\n"
+        "print(hash(m) == hash(immunokb.FrozenMapping(dict(m))), m == {'author': 'Dr Example',"
+        " 'floors': (1, 2)})\n"
+    )
+    hash(mapping)  # fill the cached hash before pickling
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=pickle.dumps(mapping),
+        capture_output=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    )
+    assert result.stdout.decode().split() == ["True", "True"]
