@@ -15,7 +15,7 @@ from ._errors import (
     QueryError,
 )
 from ._kb import KnowledgeBase
-from ._load import load, validate
+from ._load import MAX_DOCUMENT_BYTES, load, validate
 from ._models import (
     PROMOTIONAL_TIER,
     Audience,
@@ -55,6 +55,7 @@ from ._schema import json_schema
 from ._validate import ValidationReport
 
 __all__ = [
+    "MAX_DOCUMENT_BYTES",
     "PROMOTIONAL_TIER",
     "Audience",
     "CancerType",
