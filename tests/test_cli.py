@@ -777,20 +777,45 @@ def test_query_error_exits_2(capsys, monkeypatch) -> None:
 
 
 def test_invalid_document_exits_1(capsys, monkeypatch) -> None:
-    def broken():
-        first = DocumentError("title is missing", path="sources/x.md", line=2)
-        first.problems = (first, DocumentError("bad quote", path="y.md", field="cite[0]"))
+    def broken(paths=None, *, bundled=True):
+        assert (paths, bundled) == (None, True)
+        first = DocumentError("bad quote", path="y.md", field="cite[0]")
+        first.problems = (first, DocumentError("title is missing", path="sources/x.md", line=2))
         raise first
 
     monkeypatch.setattr(cli, "load", broken)
     code, out, err = run(capsys, "conflicts")
     assert (code, out) == (1, "")
-    message = "invalid document: sources/x.md:2: title is missing; y.md: cite[0]: bad quote"
-    assert err == f"immunokb: {message}\n"
+    message = "invalid documents: 2 errors; nothing was loaded"
+    assert err.splitlines() == [
+        "sources/x.md:2: error: title is missing",
+        "y.md: cite[0]: error: bad quote",
+        f"immunokb: {message}",
+    ]
     code, out, _ = run(capsys, "conflicts", "--json")
     assert code == 1
     error = json.loads(out)["error"]
-    assert error == {"type": "invalid_document", "message": message, "suggestions": []}
+    assert error == {
+        "type": "invalid_document",
+        "message": message,
+        "suggestions": [],
+        "problems": [
+            {
+                "severity": "error",
+                "path": "sources/x.md",
+                "line": 2,
+                "field": None,
+                "message": "title is missing",
+            },
+            {
+                "severity": "error",
+                "path": "y.md",
+                "line": None,
+                "field": "cite[0]",
+                "message": "bad quote",
+            },
+        ],
+    }
 
 
 def test_version_and_help(capsys) -> None:

@@ -1,15 +1,20 @@
 """The ``immunokb`` command line: a thin layer over :class:`KnowledgeBase`.
 
-Every command loads the bundled knowledge base with :func:`immunokb.load` and asks
-it one question. Text goes to stdout; with ``--json`` one JSON document does, in
-the same envelope for every command (see docs/cli.md)::
+Every query command loads a knowledge base with :func:`immunokb.load` (the bundled
+one, or with ``--path`` the user's documents merged with it, or alone with
+``--no-bundled``) and asks it one question; ``validate`` checks documents with
+:func:`immunokb.validate` instead. Text goes to stdout; with ``--json`` one JSON
+document does, in the same envelope for every command (see docs/cli.md)::
 
     {"command", "arguments", "content_version", "count", "results"}   on success
     {"command", "error": {"type", "message", "suggestions"}}          on an error
 
-Exit status: 0 on success (an empty result too), 1 when something is not found or a
-document is invalid, 2 on a usage error or a filter value a query refuses. Error
-messages, with any suggestions, always go to stderr.
+``validate`` prints the success envelope with its report as the one result, also
+when the report has errors. Exit status: 0 on success (an empty result, or a report
+with warnings only, too), 1 when something is not found, a document is invalid or
+``validate`` found an error, 2 on a usage error or a filter value a query refuses.
+Error messages, with any suggestions, always go to stderr; so do the warnings of a
+load and the progress line of ``validate`` on a terminal.
 """
 
 from __future__ import annotations
@@ -21,18 +26,20 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn, TextIO, TypeAlias, TypedDict
 
 from pydantic import BaseModel
 
-from ._errors import DocumentError, NotFoundError, QueryError
+from ._errors import DocumentError, DocumentWarning, NotFoundError, QueryError
 from ._kb import KnowledgeBase
-from ._load import load
+from ._load import DOCUMENT_SUFFIXES, bundled_content_version, load, validate
 from ._models import (
     AnyEntity,
     Audience,
@@ -51,6 +58,7 @@ from ._models import (
     VaccinePlatform,
     VaccinePurpose,
 )
+from ._validate import ValidationReport
 
 __all__ = ["main"]
 
@@ -58,7 +66,12 @@ JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, J
 """A value as :func:`json.dumps` writes it."""
 
 _PROG = "immunokb"
-_GLOBAL_DESTS = frozenset({"json", "color", "version", "command"})
+_GLOBAL_DESTS = frozenset(
+    {"json", "color", "version", "command", "path", "path_after", "no_bundled"}
+)
+_VALIDATE = "validate"
+_PROGRESS_MIN_STEPS = 200
+"""``validate`` shows its progress line only when it has more steps than this."""
 
 _THERAPIES = "therapies"
 _VACCINES = "vaccines"
@@ -249,10 +262,19 @@ def _add_list_filters(listing: argparse.ArgumentParser) -> None:
     )
 
 
+_PATH_HELP = (
+    "also read your own documents from this file or directory (repeatable); "
+    "validated and merged with the bundled ones"
+)
+_NO_BUNDLED_HELP = "leave out the bundled documents: read only your own"
+
+
 def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     """The argument parser, and each command's subparser by name."""
-    # --json and --color are accepted before or after the command; SUPPRESS keeps a
-    # subcommand's default from overwriting a value given before it.
+    # The global options are accepted before or after the command; SUPPRESS keeps a
+    # subcommand's default from overwriting a value given before it. A --path after
+    # the command goes to its own dest, since the subcommand's list would replace
+    # (not extend) the one given before it.
     common = _Parser(add_help=False)
     common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON instead of text"
@@ -262,6 +284,17 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
         choices=("auto", "always", "never"),
         default=argparse.SUPPRESS,
         help="colour the text output: auto (default), always or never",
+    )
+    common.add_argument(
+        "--path",
+        dest="path_after",
+        action="append",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help=_PATH_HELP,
+    )
+    common.add_argument(
+        "--no-bundled", action="store_true", default=argparse.SUPPRESS, help=_NO_BUNDLED_HELP
     )
     parser = _Parser(
         prog=_PROG, description="A typed, cited knowledge base of cancer immunotherapy."
@@ -274,6 +307,8 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
         help="colour the text output: auto (only on a terminal, without NO_COLOR; default), "
         "always or never",
     )
+    parser.add_argument("--path", action="append", default=[], metavar="PATH", help=_PATH_HELP)
+    parser.add_argument("--no-bundled", action="store_true", help=_NO_BUNDLED_HELP)
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub: dict[str, _Parser] = {}
@@ -303,7 +338,8 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     listing = add(
         "list",
         "list therapies, vaccines, side effects, cancer types or sources, filtered",
-        usage=f"{_PROG} list [-h] [--json] [--color {{auto,always,never}}] KIND [filters]",
+        usage=f"{_PROG} list [-h] [--json] [--color {{auto,always,never}}] [--path PATH] "
+        "[--no-bundled] KIND [filters]",
         epilog="Every filter given must match; a repeated filter matches any of its values. "
         "A filter that does not apply to KIND is a usage error.",
     )
@@ -336,6 +372,16 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
         help="cite the therapy's indication claims for this cancer type (or a narrower one)",
     )
     _add_on(cite)
+    checking = add(
+        _VALIDATE,
+        "check your documents and report every error and warning",
+        epilog="Prints one line per problem, file:line: field: error: message (or warning:), "
+        "sorted by file and line, then a summary. Exit status 1 when there is an error, "
+        "0 otherwise (warnings alone included).",
+    )
+    checking.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a document, or a directory of documents"
+    )
     return parser, sub
 
 
@@ -420,11 +466,52 @@ class _Style:
             return snippet
         return _MARK.sub(lambda m: self._sgr("1;33", m.group(1)), snippet)
 
+    def severity(self, word: str) -> str:
+        """``error`` in bold red, ``warning`` in yellow."""
+        return self._sgr("1;31" if word == "error" else "33", word)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
 
 def _stdout_is_tty() -> bool:
     """Whether stdout is a terminal (a function, so that tests can pretend it is)."""
-    isatty = getattr(sys.stdout, "isatty", None)
-    return bool(isatty and isatty())
+    return _is_tty(sys.stdout)
+
+
+def _stderr_is_tty() -> bool:
+    """Whether stderr is a terminal, to draw the progress line on."""
+    return _is_tty(sys.stderr)
+
+
+class _Progress:
+    """A progress line on stderr, ``checking documents  done/total``, redrawn in place.
+
+    Drawn only when stderr is a terminal whose ``TERM`` is not ``dumb``, and only
+    for more than :data:`_PROGRESS_MIN_STEPS` steps; :meth:`clear` blanks it.
+    """
+
+    def __init__(self) -> None:
+        self.enabled = _stderr_is_tty() and os.environ.get("TERM", "") != "dumb"
+        self.drawn = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        """Redraw the line for ``done`` of ``total`` steps."""
+        if not self.enabled or total <= _PROGRESS_MIN_STEPS:
+            return
+        text = f"checking documents  {done:>{len(str(total))}}/{total}"
+        sys.stderr.write("\r" + text)
+        sys.stderr.flush()
+        self.drawn = max(self.drawn, len(text))
+
+    def clear(self) -> None:
+        """Blank the line, if one was drawn, and put the cursor back at its start."""
+        if self.drawn:
+            sys.stderr.write("\r" + " " * self.drawn + "\r")
+            sys.stderr.flush()
+            self.drawn = 0
 
 
 def _use_color(choice: str) -> bool:
@@ -526,11 +613,15 @@ def _table(
 
 @dataclass(frozen=True)
 class _Context:
-    """What every command needs: the knowledge base, the styling, the table width limit."""
+    """What every command needs: the knowledge base, the styling, the table width limit.
+
+    ``origin`` names the documents the knowledge base was built from, for messages.
+    """
 
     kb: KnowledgeBase
     style: _Style
     limit: int | None
+    origin: str = "the bundled sources"
 
 
 @dataclass(frozen=True)
@@ -802,7 +893,7 @@ def _side_effects(ctx: _Context, args: argparse.Namespace) -> _Outcome:
         if parts:
             lines.append("      which include: " + "; ".join(p.name for p in parts))
     if not links:
-        lines.append("  none recorded in the bundled sources")
+        lines.append(f"  none recorded in {ctx.origin}")
     return _Outcome(_dump(links), lines)
 
 
@@ -838,7 +929,7 @@ def _therapies_for(ctx: _Context, args: argparse.Namespace) -> _Outcome:
             for claim in claims:
                 lines += _claim_lines(ctx, claim, 6)
     if not rows:
-        lines.append("  none recorded in the bundled sources")
+        lines.append(f"  none recorded in {ctx.origin}")
     return _Outcome(rows, lines)
 
 
@@ -857,7 +948,7 @@ def _therapies_with(ctx: _Context, args: argparse.Namespace) -> _Outcome:
         lines += _link_lines(f"  {therapy.name}  [{therapy.id}]  {link.side_effect.name}", link)
         stated.setdefault((link.via or link.therapy_id, link.side_effect.id), link)
     if not links:
-        lines.append("  none recorded in the bundled sources")
+        lines.append(f"  none recorded in {ctx.origin}")
     else:
         lines.append("  evidence:")
         for (origin, _), link in stated.items():
@@ -987,8 +1078,15 @@ def _fail(
     as_json: bool,
     status: int,
     prefix: str = _PROG,
+    problems: Sequence[DocumentError] = (),
 ) -> int:
-    """Report an error: the message on stderr, and the error document on stdout for JSON."""
+    """Report an error: the message on stderr, and the error document on stdout for JSON.
+
+    ``problems`` (for an invalid document) go to stderr first, one line each, and
+    into the error document's ``problems``.
+    """
+    for line in _problem_lines(problems, _Style(enabled=False)):
+        print(line, file=sys.stderr)
     print(f"{prefix}: {message}", file=sys.stderr)
     if as_json:
         error: dict[str, JSONValue] = {
@@ -996,6 +1094,8 @@ def _fail(
             "message": message,
             "suggestions": list(suggestions),
         }
+        if problems:
+            error["problems"] = [_problem_json(p) for p in problems]
         if not _emit(_to_json({"command": command, "error": error})):
             return 1
     return status
@@ -1004,8 +1104,115 @@ def _fail(
 def _prescan(argv: Sequence[str]) -> tuple[str | None, bool]:
     """The command and whether ``--json`` was asked for, before parsing (for usage errors)."""
     options = list(argv[: argv.index("--")] if "--" in argv else argv)
-    command = next((a for a in options if a in _HANDLERS), None)
+    command = next(
+        (
+            a
+            for i, a in enumerate(options)
+            if (a in _HANDLERS or a == _VALIDATE) and (i == 0 or options[i - 1] != "--path")
+        ),
+        None,
+    )
     return command, "--json" in options
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _problem_order(problem: DocumentError | DocumentWarning) -> tuple[str, int, int, str]:
+    """By file, then line (errors first on a line), as :class:`ValidationReport` sorts."""
+    severity = 0 if isinstance(problem, DocumentError) else 1
+    return (problem.path, problem.line or 0, severity, problem.field or "")
+
+
+def _severity(problem: DocumentError | DocumentWarning) -> str:
+    return "error" if isinstance(problem, DocumentError) else "warning"
+
+
+def _problem_lines(problems: Iterable[DocumentError | DocumentWarning], style: _Style) -> list[str]:
+    """``file:line: field: error: message`` (or ``warning:``) per problem, sorted."""
+    return [
+        f"{p.location}: {style.severity(_severity(p))}: {p.reason}"
+        for p in sorted(problems, key=_problem_order)
+    ]
+
+
+def _problem_json(problem: DocumentError | DocumentWarning) -> JSONValue:
+    """A problem as ``{severity, path, line, field, message}``."""
+    return {
+        "severity": _severity(problem),
+        "path": problem.path,
+        "line": problem.line,
+        "field": problem.field,
+        "message": problem.reason,
+    }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _validate_hint(paths: Sequence[str], bundled: bool) -> str:
+    """The command that checks these documents, for the user to copy."""
+    words = [_PROG, _VALIDATE, *([] if bundled else ["--no-bundled"]), *paths]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def _summary(report: ValidationReport) -> str:
+    """``12 documents: 3 errors, 2 warnings; 1 file skipped (not *.md or *.markdown)``."""
+    text = (
+        f"{_plural(report.documents, 'document')}: {_plural(len(report.errors), 'error')}, "
+        f"{_plural(len(report.warnings), 'warning')}"
+    )
+    if report.skipped:
+        names = " or ".join(f"*{suffix}" for suffix in DOCUMENT_SUFFIXES)
+        text += f"; {_plural(len(report.skipped), 'file')} skipped (not {names})"
+    return text
+
+
+def _run_validate(paths: list[str], *, bundled: bool, as_json: bool, color: str) -> int:
+    """``immunokb validate``: every problem on stdout, then the summary (or the JSON report)."""
+    progress = _Progress()
+    try:
+        report = validate(paths, bundled=bundled, progress=progress)
+    finally:
+        progress.clear()
+    status = 0 if report.ok else 1
+    if as_json:
+        result: dict[str, JSONValue] = {k: _plain(v) for k, v in report.as_dict().items()}
+        result["problems"] = [_problem_json(p) for p in report.problems]
+        document: dict[str, JSONValue] = {
+            "command": _VALIDATE,
+            "arguments": {"paths": list(paths), "bundled": bundled},
+            "content_version": bundled_content_version() if bundled else None,
+            "count": 1,
+            "results": [result],
+        }
+        text = _to_json(document)
+    else:
+        style = _Style(enabled=_use_color(color))
+        text = "\n".join([*_problem_lines(report.problems, style), _summary(report)])
+    return status if _emit(text) else 1
+
+
+def _load(paths: list[str], *, bundled: bool) -> KnowledgeBase:
+    """The knowledge base to query; a load's warnings go to stderr, not :mod:`warnings`.
+
+    The first warning is printed in full, then how many more there are and the
+    ``validate`` command that lists them all.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DocumentWarning)
+        kb = load(paths or None, bundled=bundled)
+    if kb.warnings:
+        first, *more = sorted(kb.warnings, key=_problem_order)
+        print(_problem_lines([first], _Style(enabled=False))[0], file=sys.stderr)
+        if more:
+            print(
+                f"{_PROG}: {_plural(len(more), 'more warning')}; list them all with: "
+                + _validate_hint(paths, bundled),
+                file=sys.stderr,
+            )
+    return kb
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1015,9 +1222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments after the program name (default: ``sys.argv[1:]``).
 
     Returns:
-        0 on success (an empty result too); 1 when a name is not found, a therapy
-        has no such side effect or indication, a document is invalid, or the reader
-        closed the pipe; 2 on a usage error or a filter value a query refuses.
+        0 on success (an empty result, or a ``validate`` report without errors,
+        too); 1 when a name is not found, a therapy has no such side effect or
+        indication, a document is invalid (``validate`` found an error), or the
+        reader closed the pipe; 2 on a usage error or a filter value a query refuses.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     for stream in (sys.stdout, sys.stderr):
@@ -1029,6 +1237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("a command is required")
         if args.command == "list":
             _check_filters(args, sub["list"])
+        given_paths = [*args.path, *getattr(args, "path_after", [])]
+        if args.no_bundled and not given_paths and args.command not in (None, _VALIDATE):
+            parser.error(
+                "--no-bundled needs --path: without the bundled documents "
+                "and your own there is nothing to query"
+            )
     except _UsageError as exc:
         exc.parser.print_usage(sys.stderr)
         named, wants_json = _prescan(arguments)
@@ -1049,12 +1263,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if _emit(f"{_PROG} {version('immunokb')}") else 1
     command: str = args.command
     as_json: bool = args.json
+    paths: list[str] = given_paths
+    bundled = not args.no_bundled
+    if command == _VALIDATE:
+        checked: list[str] = args.paths
+        return _run_validate(
+            list(dict.fromkeys([*checked, *paths])),
+            bundled=bundled,
+            as_json=as_json,
+            color=args.color,
+        )
+    if not paths:
+        origin = "the bundled sources"
+    else:
+        origin = "the bundled sources or yours" if bundled else "your sources"
     try:
-        kb = load()
+        kb = _load(paths, bundled=bundled)
         ctx = _Context(
             kb=kb,
             style=_Style(enabled=not as_json and _use_color(args.color)),
             limit=shutil.get_terminal_size().columns if _stdout_is_tty() else None,
+            origin=origin,
         )
         outcome = _HANDLERS[command](ctx, args)
     except NotFoundError as exc:
@@ -1064,9 +1293,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QueryError as exc:
         return _fail(command, "query_error", str(exc), (), as_json=as_json, status=2)
     except DocumentError as exc:
-        problems = "; ".join(f"{p.location}: {p.reason}" for p in exc.problems)
-        message = f"invalid document: {problems}"
-        return _fail(command, "invalid_document", message, (), as_json=as_json, status=1)
+        message = f"invalid documents: {_plural(len(exc.problems), 'error')}; nothing was loaded"
+        if paths:
+            message += f" (check them with: {_validate_hint(paths, bundled)})"
+        return _fail(
+            command,
+            "invalid_document",
+            message,
+            (),
+            as_json=as_json,
+            status=1,
+            problems=sorted(exc.problems, key=_problem_order),
+        )
     if as_json:
         document: dict[str, JSONValue] = {
             "command": command,
