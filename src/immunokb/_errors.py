@@ -54,7 +54,7 @@ class _Located:
     def as_dict(self) -> dict[str, str | int | None]:
         """The problem as plain data: ``severity``, ``path``, ``line``, ``field``, ``message``."""
         return {
-            "severity": "error" if isinstance(self, Exception) else "warning",
+            "severity": "warning" if isinstance(self, Warning) else "error",
             "path": self.path,
             "line": self.line,
             "field": self.field,

@@ -1,0 +1,110 @@
+"""immunokb.validate(): every problem of a corpus in one report, nothing raised."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import immunokb
+from conftest import NCI_VACCINES, side_effect_doc
+
+LEAFLET = """
+---
+title: Leaflet
+reviewer: Dr Example
+licence: cc_by
+---
+Body.
+"""
+
+
+@pytest.fixture
+def folder(corpus):
+    return corpus(
+        {
+            "sources/leaflet.md": LEAFLET,
+            "effects/bad.md": side_effect_doc("zzq-bad", quote="Words no source has."),
+            "notes.txt": "not a document",
+        }
+    )
+
+
+def test_report_lists_errors_and_warnings_in_file_order(folder) -> None:
+    report = immunokb.validate([folder])
+    assert not report.ok
+    assert report.documents == 2
+    assert report.skipped == (str(folder / "notes.txt"),)
+    assert [type(p).__name__ for p in report.problems] == [
+        "DocumentError",  # effects/bad.md: name.cite[0].quote
+        "DocumentError",  # effects/bad.md: cite[0].quote
+        "DocumentWarning",  # sources/leaflet.md:3 reviewer
+        "DocumentError",  # sources/leaflet.md:4 licence
+    ]
+    lines = report.lines()
+    assert (
+        lines[2]
+        == f"{folder}/sources/leaflet.md:3: reviewer: warning: unknown field, kept in Source.extra"
+    )
+    assert lines[3] == (
+        f"{folder}/sources/leaflet.md:4: licence: error: unknown field; did you mean 'license'?"
+    )
+    assert all(": error: quote not found" in line for line in lines[:2])
+
+
+def test_report_as_plain_data(folder) -> None:
+    data = immunokb.validate([folder]).as_dict()
+    assert json.loads(json.dumps(data)) == data  # JSON-ready
+    assert (data["ok"], data["documents"], data["errors"], data["warnings"]) == (False, 2, 3, 1)
+    severities = [p["severity"] for p in data["problems"]]
+    assert severities == ["error", "error", "warning", "error"]
+    warning = data["problems"][2]
+    assert warning == {
+        "severity": "warning",
+        "path": f"{folder}/sources/leaflet.md",
+        "line": 3,
+        "field": "reviewer",
+        "message": "unknown field, kept in Source.extra",
+    }
+
+
+def test_validate_agrees_with_load(folder) -> None:
+    report = immunokb.validate([folder])
+    with pytest.raises(immunokb.DocumentError) as info:
+        immunokb.load(paths=[folder])
+    assert [str(e) for e in info.value.problems] == [str(e) for e in report.errors]
+
+
+def test_warnings_only_is_ok_and_matches_the_loaded_kb(corpus) -> None:
+    folder = corpus({"sources/leaflet.md": LEAFLET.replace("licence", "license")})
+    report = immunokb.validate([folder])
+    assert report.ok
+    assert report.errors == ()
+    with pytest.warns(immunokb.DocumentWarning, match="reviewer: unknown field"):
+        kb = immunokb.load(paths=[folder])
+    assert kb.warnings == report.warnings
+    assert kb.source("leaflet").extra == {"reviewer": "Dr Example"}
+
+
+def test_bundled_false_checks_documents_alone(corpus) -> None:
+    # Citing a bundled source is fine with the bundled documents, an error without.
+    folder = corpus({"effect.md": side_effect_doc("zzq-effect")})
+    with_bundled = immunokb.validate([folder])
+    alone = immunokb.validate([folder], bundled=False)
+    assert not any("no source" in e.reason for e in with_bundled.errors)
+    assert any(f"no source with id {NCI_VACCINES!r}" in e.reason for e in alone.errors)
+
+
+def test_missing_path_is_a_problem_not_an_exception(tmp_path) -> None:
+    report = immunokb.validate([tmp_path / "nowhere"])
+    assert [e.reason for e in report.errors] == ["no such file or directory"]
+    assert report.documents == 0
+
+
+def test_progress_is_reported_up_to_the_total(corpus) -> None:
+    files = {f"sources/s{i}.md": f"---\ntitle: S{i}\n---\nBody {i}.\n" for i in range(60)}
+    calls: list[tuple[int, int]] = []
+    immunokb.validate([corpus(files)], bundled=False, progress=lambda d, t: calls.append((d, t)))
+    assert calls
+    assert calls[-1] == (120, 120)  # two steps per document: read, then checked
+    assert [done for done, _ in calls] == sorted({done for done, _ in calls})
