@@ -24,7 +24,7 @@ from pydantic_core import ErrorDetails
 from ._documents import Loc, ParsedDocument, format_loc, parse_document
 from ._errors import DocumentError, DocumentWarning
 from ._kb import KnowledgeBase
-from ._load import Progress, RawDocument
+from ._load import DOCUMENT_SUFFIXES, Progress, RawDocument
 from ._models import (
     AnyEntity,
     CancerType,
@@ -209,6 +209,10 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+# What a value was in the YAML (a source's lists are tuples by the time they are checked).
+_YAML_TYPES: dict[type, str] = {list: "list", tuple: "list", dict: "mapping"}
+
+
 def _describe(err: ErrorDetails) -> str:
     kind, value = err["type"], err.get("input")
     if kind == "missing":
@@ -227,7 +231,7 @@ def _describe(err: ErrorDetails) -> str:
         elif isinstance(value, (dt.date, dt.datetime)):
             message += " (YAML read an unquoted date: quote the value)"
         elif kind.endswith("_type"):
-            message += f" (got {type(value).__name__})"
+            message += f" (got {_YAML_TYPES.get(type(value), type(value).__name__)})"
     return message
 
 
@@ -295,28 +299,31 @@ def _fold(key: str) -> str:
 
 # What a mistyped field may have meant: the house keys, and our model's own names
 # for them (someone writing `audience:` or `last_reviewed:` meant the house field).
-_MEANT = {_fold(name): house for name, house in _MODEL_TO_HOUSE.items()} | {
-    _fold(house): house for house in HOUSE_FIELDS
-}
+# The model's names count only when written out (case and separators aside), never
+# as prefixes or fuzzy matches: `published` (a common front-matter key) is not a
+# typo of `publisher`.
+_HOUSE_FOLDED = {_fold(house): house for house in HOUSE_FIELDS}
+_MEANT = {_fold(name): house for name, house in _MODEL_TO_HOUSE.items()} | _HOUSE_FOLDED
 
 
 def _near_miss(key: str) -> str | None:
     """The house field ``key`` is a near miss of (``lastReviwed``, ``licence``), or None.
 
-    A near miss is a key equal to a known field once case and ``_``/``-``/spaces
-    are ignored, one that begins a known field's name (five letters or more), or
-    one within a small edit of it (difflib ratio 0.84 or more). Any other unknown
-    key is the author's own field, kept in ``Source.extra``.
+    A near miss is a key equal to a known field (a house key or the model's name for
+    it) once case and ``_``/``-``/spaces are ignored, one that begins a house key
+    (five letters or more), or one within a small edit of a house key (difflib ratio
+    0.84 or more). Any other unknown key is the author's own field, kept in
+    ``Source.extra``.
     """
     folded = _fold(key)
     if folded in _MEANT:
         return _MEANT[folded]
     if len(folded) >= 5:
-        for known, house in _MEANT.items():
+        for known, house in _HOUSE_FOLDED.items():
             if known.startswith(folded):
                 return house
-    close = difflib.get_close_matches(folded, list(_MEANT), n=1, cutoff=0.84)
-    return _MEANT[close[0]] if close else None
+    close = difflib.get_close_matches(folded, list(_HOUSE_FOLDED), n=1, cutoff=0.84)
+    return _HOUSE_FOLDED[close[0]] if close else None
 
 
 def _json_like(value: object) -> bool:
@@ -442,14 +449,26 @@ def _build_source(
 
 class _EntityBuilder:
     def __init__(
-        self, texts: dict[str, SourceText], tiers: dict[str, int | None], problems: _Problems
+        self,
+        texts: dict[str, SourceText],
+        tiers: dict[str, int | None],
+        problems: _Problems,
+        unreadable: frozenset[str] = frozenset(),
     ) -> None:
         self.texts = texts
         self.tiers = tiers
         self.problems = problems
+        self.unreadable = unreadable
+        """Ids that documents which could not be read may have had."""
+        self.blocked = False
+        """The entity being built cites a source that could not be read."""
 
     def citation(self, doc: ParsedDocument, cite: _CiteDoc, loc: Loc) -> Citation | None:
         text = self.texts.get(cite.source)
+        if text is None and cite.source in self.unreadable:
+            # The source's own error is reported; its quotes wait until it reads.
+            self.blocked = True
+            return None
         if text is None:
             self.problems.add(
                 doc.error(
@@ -608,6 +627,7 @@ class _EntityBuilder:
                 self.problems.add(error)
             return None
         count = len(self.problems.items)
+        self.blocked = False
         given = spec.model_fields_set
         for field in sorted(given):
             if (field in _THERAPY_ONLY and _FAMILY[spec.kind] != "therapy") or (
@@ -615,7 +635,7 @@ class _EntityBuilder:
             ):
                 self.problems.add(doc.error(f"field not allowed on a {spec.kind}", (field,)))
         if spec.kind == "vaccine" and spec.purpose is None:
-            self.problems.add(doc.error("required field is missing", field="purpose"))
+            self.problems.add(doc.error("required field is missing", ("purpose",)))
 
         statements: list[Statement | None] = []
         for field, key, vocabulary in _STATEMENT_FIELDS:
@@ -654,7 +674,7 @@ class _EntityBuilder:
             relations["side_effects"].append(
                 None if evidence is None else {"side_effect_id": effect.side_effect, **evidence}
             )
-        if len(self.problems.items) > count:
+        if len(self.problems.items) > count or self.blocked:
             return None
 
         data: dict[str, Any] = {
@@ -859,13 +879,33 @@ def _check_references(
 
 # --------------------------------------------------------------------------- entry point
 
+_ID_LINE = re.compile(rb"^id:[ \t]*[\"']?([a-z0-9]+(?:-[a-z0-9]+)*)[\"']?[ \t]*\r?$", re.MULTILINE)
+
+
+def _ids_of_unreadable(document: RawDocument) -> set[str]:
+    """Ids a document that could not be parsed may have had (best effort).
+
+    Its file name (a source's id) and any ``id:`` line at the start of a line (an
+    entity's): a citation of such a source or a reference to such an entity is not
+    reported as missing, since the document's own error already is.
+    """
+    ids = {match.decode("ascii") for match in _ID_LINE.findall(document.data)}
+    source_id = source_id_of(document.path)
+    if source_id:
+        ids.add(source_id)
+    return ids
+
 
 def _assemble(
     documents: Iterable[RawDocument | tuple[str, bytes]],
     problems: _Problems,
     progress: Progress | None = None,
 ) -> tuple[list[Source], list[AnyEntity], int]:
-    """Every check of every document; problems collect in ``problems``."""
+    """Every check of every document; problems collect in ``problems``.
+
+    Errors already in ``problems`` (from finding the files) that name a document
+    which was not read count as unreadable documents, like those that do not parse.
+    """
     raw = [d if isinstance(d, RawDocument) else RawDocument(*d) for d in documents]
     total = 2 * len(raw)
     done = 0
@@ -877,11 +917,17 @@ def _assemble(
             progress(done, total)
 
     parsed: list[tuple[ParsedDocument, tuple[str, ...]]] = []
+    unreadable = {
+        source_id_of(error.path)
+        for error in problems.items
+        if error.path.lower().endswith(DOCUMENT_SUFFIXES)
+    } - {""}
     for document in raw:
         try:
             parsed.append((parse_document(document.path, document.data), document.folders))
         except DocumentError as exc:
             problems.add(exc)
+            unreadable |= _ids_of_unreadable(document)
             step()  # it will not be checked further
         step()
 
@@ -911,9 +957,9 @@ def _assemble(
             sources[source_id] = source
 
     tiers = {source_id: source.tier for source_id, source in sources.items()}
-    builder = _EntityBuilder(texts, tiers, problems)
+    builder = _EntityBuilder(texts, tiers, problems, frozenset(unreadable - texts.keys()))
     entities: list[tuple[AnyEntity, ParsedDocument]] = []
-    failed: set[str] = set()
+    failed: set[str] = set(unreadable)
     for doc in entity_docs:
         entity = builder.entity(doc)
         step()
