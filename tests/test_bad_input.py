@@ -12,7 +12,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import subprocess
-import sys
 import time
 import tracemalloc
 import warnings
@@ -502,12 +501,6 @@ def test_directory_symlink_loops_do_not_hang(tmp_path: Path) -> None:
     assert (report.ok, report.documents, report.warnings) == (True, 1, ())
 
 
-@pytest.mark.xfail(
-    sys.version_info < (3, 13),
-    raises=RuntimeError,
-    reason="before Python 3.13 Path.resolve() raises RuntimeError on a symlink loop, and "
-    "immunokb._load.gather does not catch it",
-)
 def test_file_symlink_loop_is_skipped_with_a_warning(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     _source(corpus / "zzq-fine.md")

@@ -777,8 +777,8 @@ def test_query_error_exits_2(capsys, monkeypatch) -> None:
 
 
 def test_invalid_document_exits_1(capsys, monkeypatch) -> None:
-    def broken(paths=None, *, bundled=True):
-        assert (paths, bundled) == (None, True)
+    def broken(paths=None, *, bundled=True, extra_fields=()):
+        assert (paths, bundled, list(extra_fields)) == (None, True, [])
         first = DocumentError("bad quote", path="y.md", field="cite[0]")
         first.problems = (first, DocumentError("title is missing", path="sources/x.md", line=2))
         raise first

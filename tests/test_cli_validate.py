@@ -164,6 +164,29 @@ def test_warnings_alone_exit_0(capsys, mine: Path) -> None:
     assert err == ""
 
 
+def test_declared_extra_fields_are_not_warned_about(capsys, mine: Path) -> None:
+    code, out, _ = run(capsys, "validate", mine, "--extra-field", "reviewer")
+    assert (code, out.splitlines()) == (
+        0,
+        [
+            f"{mine}/clinic-leaflet.md:5: department: warning: unknown field, kept in Source.extra",
+            "2 documents: 0 errors, 1 warning",
+        ],
+    )
+    both = ["--extra-field", "reviewer", "validate", mine, "--extra-field", "department"]
+    assert run(capsys, *both)[1] == "2 documents: 0 errors, 0 warnings\n"
+
+
+def test_declared_extra_fields_on_a_query_silence_the_load_warnings(capsys, mine: Path) -> None:
+    code, _, err = run(capsys, "--path", mine, "get", "tiredness", "--extra-field", "reviewer")
+    assert code == 0
+    assert err.splitlines() == [
+        f"{mine}/clinic-leaflet.md:5: department: warning: unknown field, kept in Source.extra"
+    ]
+    argv = ["--path", mine, "--extra-field", "reviewer", "--extra-field", "department"]
+    assert run(capsys, *argv, "get", "tiredness")[2] == ""
+
+
 def test_a_clean_corpus_prints_only_the_summary(capsys, clean: Path) -> None:
     code, out, _ = run(capsys, "validate", clean)
     assert (code, out) == (0, "1 document: 0 errors, 0 warnings\n")

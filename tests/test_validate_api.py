@@ -108,3 +108,50 @@ def test_progress_is_reported_up_to_the_total(corpus) -> None:
     assert calls
     assert calls[-1] == (120, 120)  # two steps per document: read, then checked
     assert [done for done, _ in calls] == sorted({done for done, _ in calls})
+
+
+def test_declared_fields_are_kept_without_warnings(corpus) -> None:
+    folder = corpus({"sources/leaflet.md": LEAFLET.replace("licence", "license")})
+    report = immunokb.validate([folder], extra_fields=["reviewer"])
+    assert (report.ok, report.warnings) == (True, ())
+    kb = immunokb.load(paths=[folder], extra_fields=["reviewer"])  # no warning issued
+    assert kb.warnings == ()
+    assert kb.source("leaflet").extra == {"reviewer": "Dr Example"}
+    # The cache tells the two apart: undeclared, the same documents warn again.
+    with pytest.warns(immunokb.DocumentWarning, match="reviewer"):
+        assert immunokb.load(paths=[folder]).warnings != ()
+
+
+def test_a_declared_field_is_never_taken_for_a_misspelling(corpus) -> None:
+    folder = corpus({"sources/leaflet.md": "---\ntitle: Leaflet\nlicence: ours\n---\nBody.\n"})
+    assert not immunokb.validate([folder]).ok
+    kb = immunokb.load(paths=[folder], extra_fields=["licence"])
+    assert kb.source("leaflet").extra == {"licence": "ours"}
+    assert kb.source("leaflet").license == immunokb.License.UNKNOWN
+
+
+@pytest.mark.parametrize("key", ["knd", "Kind", "kinds"])
+def test_a_misspelt_kind_is_an_error_not_a_source_field(corpus, key) -> None:
+    folder = corpus({"effect.md": f"---\n{key}: side_effect\nid: zzq\n---\n# Zzq\n"})
+    (error,) = immunokb.validate([folder], bundled=False).errors
+    assert (error.line, error.field) == (2, key)
+    assert "did you mean 'kind'?" in error.reason
+
+
+@pytest.mark.parametrize("key", ["cite", "aliases", "broader", "indications", "side_effects"])
+def test_entity_fields_without_kind_are_errors(corpus, key) -> None:
+    folder = corpus({"effect.md": f"---\ntitle: Zzq\n{key}: []\n---\nBody.\n"})
+    (error,) = immunokb.validate([folder], bundled=False).errors
+    assert error.field == key
+    assert "has no `kind:`" in error.reason
+
+
+def test_document_suffixes_in_any_case(corpus) -> None:
+    folder = corpus(
+        {
+            "sources/Leaflet.MD": "---\ntitle: A\n---\nBody.\n",
+            "sources/Notes.Markdown": "---\ntitle: B\n---\nBody.\n",
+        }
+    )
+    kb = immunokb.load(paths=[folder], bundled=False)
+    assert [s.id for s in kb.sources] == ["leaflet", "notes"]

@@ -256,7 +256,7 @@ def _validation_errors(
 def _stem(path: str) -> str:
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
     for suffix in (".markdown", ".md"):
-        if name.endswith(suffix):
+        if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
 
@@ -271,6 +271,8 @@ def _review_date(value: object) -> tuple[dt.date, DatePrecision] | str:
         return "expected a date, got a timestamp with a time of day"
     if isinstance(value, dt.date):
         return value, DatePrecision.DAY
+    if isinstance(value, int) and 1000 <= value <= 9999:  # YAML reads an unquoted 2021 as a number
+        return dt.date(value, 1, 1), DatePrecision.YEAR
     if not isinstance(value, str):
         return f"expected a date like 2025-12-30, 2021-09 or 2021, got {type(value).__name__}"
     text = value.strip()
@@ -344,8 +346,28 @@ def source_id_of(path: str) -> str:
     return _NOT_ID.sub("-", _stem(path).lower()).strip("-")
 
 
+_ENTITY_ONLY = frozenset({"cite", "aliases", "broader", "indications", "side_effects"})
+"""Fields only an entity document has: in a document without ``kind``, a forgotten kind."""
+
+
+def _entity_field_error(key: str) -> str | None:
+    """Why ``key`` cannot be a source document's own field, or None if it can."""
+    if key in _ENTITY_ONLY:
+        return (
+            "a field of entity documents, but this document has no `kind:`, so it is "
+            "read as a source document; add `kind:` (therapy, vaccine, side_effect or "
+            "cancer_type)"
+        )
+    if difflib.SequenceMatcher(None, _fold(key), "kind").ratio() >= 0.75:
+        return "unknown field; did you mean 'kind'? (an entity document needs `kind:`)"
+    return None
+
+
 def _build_source(
-    doc: ParsedDocument, folders: tuple[str, ...], problems: _Problems
+    doc: ParsedDocument,
+    folders: tuple[str, ...],
+    problems: _Problems,
+    extra_fields: frozenset[str] = frozenset(),
 ) -> tuple[str | None, Source | None]:
     """The source's id (None if the file name gives none) and the Source (None if invalid).
 
@@ -368,8 +390,13 @@ def _build_source(
     for key, value in doc.meta.items():
         field = HOUSE_FIELDS.get(key)
         if field is None:
-            meant = _near_miss(key)
-            if meant is not None:
+            declared = key in extra_fields
+            meant = None if declared else _near_miss(key)
+            entity_error = None if declared else _entity_field_error(key)
+            if entity_error is not None:
+                problems.add(doc.error(entity_error, (key,)))
+                ok = False
+            elif meant is not None:
                 problems.add(doc.error(f"unknown field; did you mean {meant!r}?", (key,)))
                 ok = False
             elif not _json_like(value):
@@ -381,6 +408,8 @@ def _build_source(
                     )
                 )
                 ok = False
+            elif declared:
+                extra[key] = value
             else:
                 extra[key] = value
                 problems.warn(
@@ -900,6 +929,7 @@ def _assemble(
     documents: Iterable[RawDocument | tuple[str, bytes]],
     problems: _Problems,
     progress: Progress | None = None,
+    extra_fields: frozenset[str] = frozenset(),
 ) -> tuple[list[Source], list[AnyEntity], int]:
     """Every check of every document; problems collect in ``problems``.
 
@@ -939,7 +969,7 @@ def _assemble(
         if "kind" in doc.meta:
             entity_docs.append(doc)
             continue
-        source_id, source = _build_source(doc, folders, problems)
+        source_id, source = _build_source(doc, folders, problems, extra_fields)
         step()
         if source_id is None:
             continue
@@ -977,12 +1007,13 @@ def check(
     errors: Sequence[DocumentError] = (),
     warnings: Sequence[DocumentWarning] = (),
     progress: Progress | None = None,
+    extra_fields: Iterable[str] = (),
 ) -> tuple[list[DocumentError], list[DocumentWarning], int]:
     """Every error and warning in the documents, and how many documents were read."""
     problems = _Problems()
     problems.items.extend(errors)
     problems.warnings.extend(warnings)
-    _, _, count = _assemble(documents, problems, progress)
+    _, _, count = _assemble(documents, problems, progress, frozenset(extra_fields))
     return problems.items, problems.warnings, count
 
 
@@ -992,12 +1023,13 @@ def build(
     content_version: str | None = None,
     errors: Sequence[DocumentError] = (),
     warnings: Sequence[DocumentWarning] = (),
+    extra_fields: Iterable[str] = (),
 ) -> KnowledgeBase:
     """Build a knowledge base from documents, or raise DocumentError (all problems)."""
     problems = _Problems()
     problems.items.extend(errors)
     problems.warnings.extend(warnings)
-    sources, entities, _ = _assemble(documents, problems)
+    sources, entities, _ = _assemble(documents, problems, extra_fields=frozenset(extra_fields))
     problems.raise_if_any()
     return KnowledgeBase(
         sources=tuple(sources),

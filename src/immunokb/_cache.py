@@ -14,8 +14,8 @@ Design:
   Nothing is ever written next to the documents or into the package.
 - **Key.** SHA-256 over the cache format, the Python and pydantic versions, the
   bytes of this package's own modules (so an upgrade, or an edit in a development
-  checkout, can never be served an old result), and every document's path,
-  folders and bytes, in order.
+  checkout, can never be served an old result), the fields declared as your own,
+  and every document's path, folders and bytes, in order.
 - **Entry.** One file per key: a magic line, a JSON header (format, key, size and
   SHA-256 of the payload), then the payload: the sources, the entities and the
   documents' warnings, pickled. A reader checks the magic, the key, the size and
@@ -96,10 +96,14 @@ def _code_digest() -> bytes:
     return digest.digest()
 
 
-def cache_key(documents: Sequence[RawDocument], content_version: str | None) -> str:
+def cache_key(
+    documents: Sequence[RawDocument],
+    content_version: str | None,
+    extra_fields: Sequence[str] = (),
+) -> str:
     """The key of a build of ``documents``: a hex SHA-256 (see the module docstring)."""
     digest = hashlib.sha256(_code_digest())
-    digest.update(repr(content_version).encode())
+    digest.update(json.dumps([content_version, sorted(extra_fields)]).encode())
     for document in documents:
         head = json.dumps([document.path, list(document.folders), len(document.data)])
         digest.update(head.encode())

@@ -67,7 +67,17 @@ JSONValue: TypeAlias = "bool | int | float | str | list[JSONValue] | dict[str, J
 
 _PROG = "immunokb"
 _GLOBAL_DESTS = frozenset(
-    {"json", "color", "version", "command", "path", "path_after", "no_bundled"}
+    {
+        "json",
+        "color",
+        "version",
+        "command",
+        "path",
+        "path_after",
+        "no_bundled",
+        "extra_field",
+        "extra_field_after",
+    }
 )
 _VALIDATE = "validate"
 _PROGRESS_MIN_STEPS = 200
@@ -267,6 +277,10 @@ _PATH_HELP = (
     "validated and merged with the bundled ones"
 )
 _NO_BUNDLED_HELP = "leave out the bundled documents: read only your own"
+_EXTRA_FIELD_HELP = (
+    "a frontmatter field of your own in source documents (repeatable): kept in "
+    "Source.extra without a warning"
+)
 
 
 def _parser() -> tuple[_Parser, dict[str, _Parser]]:
@@ -296,6 +310,14 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     common.add_argument(
         "--no-bundled", action="store_true", default=argparse.SUPPRESS, help=_NO_BUNDLED_HELP
     )
+    common.add_argument(
+        "--extra-field",
+        dest="extra_field_after",
+        action="append",
+        default=argparse.SUPPRESS,
+        metavar="NAME",
+        help=_EXTRA_FIELD_HELP,
+    )
     parser = _Parser(
         prog=_PROG, description="A typed, cited knowledge base of cancer immunotherapy."
     )
@@ -309,6 +331,9 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     )
     parser.add_argument("--path", action="append", default=[], metavar="PATH", help=_PATH_HELP)
     parser.add_argument("--no-bundled", action="store_true", help=_NO_BUNDLED_HELP)
+    parser.add_argument(
+        "--extra-field", action="append", default=[], metavar="NAME", help=_EXTRA_FIELD_HELP
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub: dict[str, _Parser] = {}
@@ -1151,9 +1176,10 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _validate_hint(paths: Sequence[str], bundled: bool) -> str:
+def _validate_hint(paths: Sequence[str], bundled: bool, extra_fields: Sequence[str] = ()) -> str:
     """The command that checks these documents, for the user to copy."""
-    words = [_PROG, _VALIDATE, *([] if bundled else ["--no-bundled"]), *paths]
+    declared = [word for name in extra_fields for word in ("--extra-field", name)]
+    words = [_PROG, _VALIDATE, *([] if bundled else ["--no-bundled"]), *declared, *paths]
     return " ".join(shlex.quote(word) for word in words)
 
 
@@ -1169,11 +1195,18 @@ def _summary(report: ValidationReport) -> str:
     return text
 
 
-def _run_validate(paths: list[str], *, bundled: bool, as_json: bool, color: str) -> int:
+def _run_validate(
+    paths: list[str],
+    *,
+    bundled: bool,
+    as_json: bool,
+    color: str,
+    extra_fields: Sequence[str] = (),
+) -> int:
     """``immunokb validate``: every problem on stdout, then the summary (or the JSON report)."""
     progress = _Progress()
     try:
-        report = validate(paths, bundled=bundled, progress=progress)
+        report = validate(paths, bundled=bundled, progress=progress, extra_fields=extra_fields)
     finally:
         progress.clear()
     status = 0 if report.ok else 1
@@ -1194,7 +1227,7 @@ def _run_validate(paths: list[str], *, bundled: bool, as_json: bool, color: str)
     return status if _emit(text) else 1
 
 
-def _load(paths: list[str], *, bundled: bool) -> KnowledgeBase:
+def _load(paths: list[str], *, bundled: bool, extra_fields: Sequence[str] = ()) -> KnowledgeBase:
     """The knowledge base to query; a load's warnings go to stderr, not :mod:`warnings`.
 
     The first warning is printed in full, then how many more there are and the
@@ -1202,14 +1235,14 @@ def _load(paths: list[str], *, bundled: bool) -> KnowledgeBase:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DocumentWarning)
-        kb = load(paths or None, bundled=bundled)
+        kb = load(paths or None, bundled=bundled, extra_fields=extra_fields)
     if kb.warnings:
         first, *more = sorted(kb.warnings, key=_problem_order)
         print(_problem_lines([first], _Style(enabled=False))[0], file=sys.stderr)
         if more:
             print(
                 f"{_PROG}: {_plural(len(more), 'more warning')}; list them all with: "
-                + _validate_hint(paths, bundled),
+                + _validate_hint(paths, bundled, extra_fields),
                 file=sys.stderr,
             )
     return kb
@@ -1238,6 +1271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             _check_filters(args, sub["list"])
         given_paths = [*args.path, *getattr(args, "path_after", [])]
+        extra_fields = [*args.extra_field, *getattr(args, "extra_field_after", [])]
         if args.no_bundled and not given_paths and args.command not in (None, _VALIDATE):
             parser.error(
                 "--no-bundled needs --path: without the bundled documents "
@@ -1272,13 +1306,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             bundled=bundled,
             as_json=as_json,
             color=args.color,
+            extra_fields=extra_fields,
         )
     if not paths:
         origin = "the bundled sources"
     else:
         origin = "the bundled sources or yours" if bundled else "your sources"
     try:
-        kb = _load(paths, bundled=bundled)
+        kb = _load(paths, bundled=bundled, extra_fields=extra_fields)
         ctx = _Context(
             kb=kb,
             style=_Style(enabled=not as_json and _use_color(args.color)),
@@ -1295,7 +1330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DocumentError as exc:
         message = f"invalid documents: {_plural(len(exc.problems), 'error')}; nothing was loaded"
         if paths:
-            message += f" (check them with: {_validate_hint(paths, bundled)})"
+            message += f" (check them with: {_validate_hint(paths, bundled, extra_fields)})"
         return _fail(
             command,
             "invalid_document",

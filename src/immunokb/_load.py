@@ -7,7 +7,7 @@ import stat
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,7 @@ __all__ = [
     "bundled_content_version",
     "bundled_documents",
     "gather",
+    "is_document_name",
     "load",
 ]
 
@@ -43,7 +44,13 @@ MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 """Largest document accepted, in bytes (2 MiB)."""
 
 DOCUMENT_SUFFIXES = (".md", ".markdown")
-"""File name endings of documents; other files in a directory are skipped."""
+"""File name endings of documents, in any case; other files in a directory are skipped."""
+
+
+def is_document_name(name: str) -> bool:
+    """Whether a file name ends like a document (``.md``, ``.markdown``; any case)."""
+    return name.lower().endswith(DOCUMENT_SUFFIXES)
+
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called as documents are read and checked."""
@@ -85,7 +92,7 @@ def _walk_bundled(
             continue
         if child.is_dir():
             yield from _walk_bundled(child, f"{prefix}{child.name}/", (*folders, child.name))
-        elif child.name.endswith(DOCUMENT_SUFFIXES):
+        elif is_document_name(child.name):
             yield RawDocument(f"{prefix}{child.name}", child.read_bytes(), folders)
 
 
@@ -125,6 +132,14 @@ def _read(path: str, size: int, found: Gathered) -> bytes | None:
     return data
 
 
+def _resolve(path: str) -> Path | None:
+    """The real path, or None for a link loop (or anything else that cannot resolve)."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return None
+
+
 def _inside(target: Path, root: Path) -> bool:
     return target == root or root in target.parents
 
@@ -159,7 +174,12 @@ class _Walk:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            target = Path(entry.path).resolve() if entry.is_symlink() else None
+            target = _resolve(entry.path) if entry.is_symlink() else None
+            if entry.is_symlink() and target is None:
+                self.found.warnings.append(
+                    DocumentWarning("symbolic link loop; skipped", path=entry.path)
+                )
+                continue
             if target is not None and not _inside(target, root):
                 self.found.warnings.append(
                     DocumentWarning(
@@ -177,12 +197,11 @@ class _Walk:
                 continue
             if stat.S_ISDIR(info.st_mode):
                 self.directory(entry.path, root, (*folders, entry.name))
-            elif not stat.S_ISREG(info.st_mode) or not entry.name.endswith(DOCUMENT_SUFFIXES):
+            elif not stat.S_ISREG(info.st_mode) or not is_document_name(entry.name):
                 self.found.skipped.append(entry.path)
             else:
-                self.add_file(
-                    entry.path, target or Path(entry.path).resolve(), info.st_size, folders
-                )
+                real = target or _resolve(entry.path) or Path(entry.path).absolute()
+                self.add_file(entry.path, real, info.st_size, folders)
 
 
 def gather(paths: Sequence[str | os.PathLike[str]]) -> Gathered:
@@ -199,15 +218,18 @@ def gather(paths: Sequence[str | os.PathLike[str]]) -> Gathered:
         path = os.fspath(given)
         try:
             info = os.stat(path)
-        except OSError:
+        except FileNotFoundError:
             found.errors.append(DocumentError("no such file or directory", path=path))
+            continue
+        except OSError as exc:  # a link loop, a permission problem
+            found.errors.append(DocumentError(f"cannot be read: {exc.strerror}", path=path))
             continue
         if stat.S_ISDIR(info.st_mode):
             root = Path(path).resolve()
             walk.directory(path, root, (root.name,))
         elif not stat.S_ISREG(info.st_mode):
             found.errors.append(DocumentError("not a regular file or a directory", path=path))
-        elif not path.endswith(DOCUMENT_SUFFIXES):
+        elif not is_document_name(path):
             found.errors.append(
                 DocumentError(
                     "not a document: immunokb reads Markdown files named *.md or *.markdown",
@@ -244,6 +266,7 @@ def load(
     *,
     bundled: bool = True,
     cache: bool = True,
+    extra_fields: Iterable[str] = (),
 ) -> KnowledgeBase:
     """Load a validated, immutable knowledge base.
 
@@ -255,6 +278,9 @@ def load(
         cache: With ``paths``, reuse the result of an earlier load of the very same
             documents from the user cache directory, and store this one there (see
             :doc:`/your-documents`). ``IMMUNOKB_NO_CACHE=1`` turns it off too.
+        extra_fields: Frontmatter fields of your own that source documents may have
+            (``["department", "leafletCode"]``): kept in ``Source.extra`` like any
+            unknown field, but without a warning, and never taken for a misspelling.
 
     Returns:
         The knowledge base. Without ``paths``, the bundled one is built on first
@@ -287,7 +313,8 @@ def load(
     found = gather(paths)
     documents = [*bundled_documents(), *found.documents] if bundled else found.documents
     version = bundled_content_version() if bundled else None
-    key = None if found.errors or not cache else _cache.cache_key(documents, version)
+    declared = sorted(set(extra_fields))
+    key = None if found.errors or not cache else _cache.cache_key(documents, version, declared)
     entry = None if key is None else _cache.read(key)
     if entry is not None:
         sources, entities, notes = entry
@@ -298,7 +325,13 @@ def load(
             warnings=(*found.warnings, *notes),
         )
     else:
-        kb = build(documents, content_version=version, errors=found.errors, warnings=found.warnings)
+        kb = build(
+            documents,
+            content_version=version,
+            errors=found.errors,
+            warnings=found.warnings,
+            extra_fields=declared,
+        )
         if key is not None:
             notes = kb.warnings[len(found.warnings) :]
             _cache.write(key, kb.sources, kb.entities, notes)
@@ -311,6 +344,7 @@ def validate(
     *,
     bundled: bool = True,
     progress: Progress | None = None,
+    extra_fields: Iterable[str] = (),
 ) -> ValidationReport:
     """Check documents as :func:`load` would, and report every problem instead of raising.
 
@@ -319,6 +353,8 @@ def validate(
         bundled: Check them together with the bundled documents (so that they may
             cite bundled sources and must not reuse bundled names), as ``load`` does.
         progress: Called as ``progress(done, total)`` while documents are checked.
+        extra_fields: Frontmatter fields of your own, as for :func:`load`: kept
+            without a warning.
 
     Returns:
         A :class:`~immunokb.ValidationReport` listing every error and warning.
@@ -333,6 +369,7 @@ def validate(
         errors=found.errors,
         warnings=found.warnings,
         progress=progress,
+        extra_fields=extra_fields,
     )
     return ValidationReport(
         documents=count - len(documents),
