@@ -155,3 +155,19 @@ def test_document_suffixes_in_any_case(corpus) -> None:
     )
     kb = immunokb.load(paths=[folder], bundled=False)
     assert [s.id for s in kb.sources] == ["leaflet", "notes"]
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"), [("2021", "2021"), ("'2021'", "2021"), ("2021-09", "2021-09")]
+)
+def test_a_review_year_may_be_written_unquoted(corpus, written, shown) -> None:
+    folder = corpus({"s.md": f"---\ntitle: S\nlastReviewed: {written}\n---\nBody.\n"})
+    source = immunokb.load(paths=[folder], bundled=False).source("s")
+    assert source.last_reviewed_display == shown
+
+
+@pytest.mark.parametrize("written", ["21", "20210", "-2021", "2021.5"])
+def test_other_numbers_are_not_review_dates(corpus, written) -> None:
+    folder = corpus({"s.md": f"---\ntitle: S\nlastReviewed: {written}\n---\nBody.\n"})
+    (error,) = immunokb.validate([folder], bundled=False).errors
+    assert (error.field, error.line) == ("lastReviewed", 3)
