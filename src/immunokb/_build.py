@@ -292,7 +292,22 @@ def _review_date(value: object) -> tuple[dt.date, DatePrecision] | str:
 
 _TIER_FOLDER = re.compile(r"^[0-9]{2}_[a-z0-9_]+$")
 _NOT_ID = re.compile(r"[^a-z0-9]+")
-_HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+
+
+def _title_heading(body: str) -> str | None:
+    """The text of the body's first line if it is a level-1 ATX heading (``# Title``).
+
+    A closing run of ``#`` is dropped, as Markdown does. Written without a regex:
+    a backtracking pattern would take quadratic time on a long run of spaces.
+    """
+    line = body.split("\n", 1)[0]
+    if not line.startswith(("# ", "#\t")):
+        return None
+    text = line[2:].strip(" \t")
+    unclosed = text.rstrip("#")
+    if unclosed != text and (not unclosed or unclosed[-1] in " \t"):
+        text = unclosed.rstrip(" \t")
+    return text or None
 
 
 def _fold(key: str) -> str:
@@ -452,7 +467,7 @@ def _build_source(
                 )
             )
     if data.get("title") is None:
-        heading = _HEADING.match(doc.body)
+        heading = _title_heading(doc.body)
         if heading is None or "title" in doc.meta:
             problems.add(
                 doc.error(
@@ -463,7 +478,7 @@ def _build_source(
                 )
             )
             return source_id, None
-        data["title"] = heading.group(1)
+        data["title"] = heading
     try:
         source = Source.model_validate(data)
     except ValidationError as exc:

@@ -156,12 +156,55 @@ def _check_depth(path: str, first_line: int, block: str) -> None:
             depth -= 1
 
 
+_CORE = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = frozenset(
+    _CORE + name for name in ("str", "int", "float", "bool", "null", "seq", "map", "merge")
+)
+"""Plain data only: no sets, binary, timestamps, ordered maps or language-specific tags."""
+_SCALAR_FORMS: dict[str, list[re.Pattern[str]]] = {}
+for _resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.values():
+    for _tag, _form in _resolvers:
+        if _tag in {_CORE + "bool", _CORE + "int", _CORE + "float", _CORE + "null"}:
+            _SCALAR_FORMS.setdefault(_tag, []).append(_form)
+"""How YAML writes each typed scalar: a value tagged ``!!int`` must look like one."""
+_MAX_NUMBER_CHARS = 32
+"""Longest number accepted, in characters (a 64-bit integer has at most 20 digits)."""
+
+
+def _check_node(path: str, first_line: int, node: yaml.Node) -> None:
+    """Refuse a tag that is not plain data, and numbers too long to be meant."""
+    line = first_line + node.start_mark.line
+    if node.tag not in _ALLOWED_TAGS:
+        tag = "!!" + node.tag.removeprefix(_CORE) if node.tag.startswith(_CORE) else node.tag
+        raise DocumentError(
+            f"YAML tag {tag} not allowed: a value is text, a number, true/false, null, "
+            "a list or a mapping",
+            path=path,
+            line=line,
+        )
+    forms = _SCALAR_FORMS.get(node.tag)
+    if forms is not None and not any(form.match(node.value) for form in forms):
+        raise DocumentError(
+            f"{node.value!r} is not a valid !!{node.tag.removeprefix(_CORE)}",
+            path=path,
+            line=line,
+        )
+    if node.tag in {_CORE + "int", _CORE + "float"} and len(node.value) > _MAX_NUMBER_CHARS:
+        raise DocumentError(
+            f"a number of {len(node.value)} characters is not allowed (at most "
+            f"{_MAX_NUMBER_CHARS}); quote it if it is text",
+            path=path,
+            line=line,
+        )
+
+
 def _check_budget(path: str, first_line: int, root: yaml.Node) -> None:
-    """Refuse alias bombs (and deep nesting) before anything is constructed."""
+    """Refuse alias bombs, deep nesting and non-data tags before anything is constructed."""
     seen = 0
     stack: list[tuple[yaml.Node, int]] = [(root, 0)]
     while stack:
         node, depth = stack.pop()
+        _check_node(path, first_line, node)
         seen += 1
         if seen > _MAX_NODES:
             raise DocumentError(
@@ -223,7 +266,7 @@ def parse_document(path: str, data: bytes) -> ParsedDocument:
                 path=path,
                 line=None if mark is None else first_line + mark.line,
             ) from None
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        except Exception as exc:  # PyYAML's constructors raise what they meet
             raise DocumentError(f"YAML value not allowed: {exc}", path=path) from None
     if meta is None:
         meta = {}

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 
-__all__ = ["HEADING", "THEMATIC_BREAK", "SourceText", "normalize_quote"]
+__all__ = ["HEADING", "MAX_LEAD_IN_TRIES", "THEMATIC_BREAK", "SourceText", "normalize_quote"]
 
 _QUOTE_MARKS = str.maketrans(
     {
@@ -32,6 +33,14 @@ HEADING = re.compile(r"[ ]{0,3}(#{1,6})[ \t]+")
 """The start of a Markdown heading line; group 1 is its ``#`` marks (the level)."""
 THEMATIC_BREAK = re.compile(r"^[ ]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 """A Markdown thematic break line (``***``, ``---``, ``___``)."""
+
+
+MAX_LEAD_IN_TRIES = 64
+"""How many occurrences of a lead-in's words are tried, first to last.
+
+Each try reads the text from the lead-in to the quote; without a bound, a
+hostile document repeating the words thousands of times would take quadratic time.
+"""
 
 
 def normalize_quote(text: str) -> str:
@@ -89,7 +98,8 @@ class SourceText:
         """
         problems: list[str] = []
         lead = self.find(lead_in)
-        while lead is not None:  # the lead-in's words may also occur before the real one
+        # The lead-in's words may also occur before the real one: try each in turn.
+        while lead is not None and len(problems) < MAX_LEAD_IN_TRIES:
             result = self._in_context(lead, quote)
             if not isinstance(result, str):
                 return result
@@ -116,15 +126,38 @@ class SourceText:
             return self._in_section(len(heading.group(1)), lead, found)
         if self._rest_of_line(lead[1]).strip():
             return "lead_in must end its line (the list starts on the next line)"
-        while found is not None:  # the quote's words may also occur inside an earlier item
-            lines = self.text[lead[1] : found[0]].split("\n")
-            for line in lines[1:-1]:
-                if line.strip() and not _LIST_ITEM.match(line) and not line[:1].isspace():
-                    return "quote is not in the list that directly follows its lead_in"
-            if len(lines) >= 2 and _LIST_ITEM.fullmatch(lines[-1]):
-                return lead, found
+        lead_line_end = self.text.find("\n", lead[1])
+        if lead_line_end < 0:
+            return "quote does not start an item of the list that follows its lead_in"
+        # The quote's words may also occur inside an earlier item: try each occurrence,
+        # reading every line between the lead-in and the quote once (not once per try).
+        unread = lead_line_end + 1  # the first line not yet checked to be part of the list
+        line_start, line_end = 0, -1  # the line of the current occurrence
+        while found is not None:
+            if found[0] > line_end:  # a new line (occurrences on one line share it)
+                line_start = self.text.rfind("\n", 0, found[0]) + 1
+                line_end = self.text.find("\n", found[0])
+                line_end = len(self.text) if line_end < 0 else line_end
+            if line_start >= unread:
+                for line in self.text[unread:line_start].split("\n")[:-1]:
+                    if line.strip() and not _LIST_ITEM.match(line) and not line[:1].isspace():
+                        return "quote is not in the list that directly follows its lead_in"
+                unread = line_start
+                if _LIST_ITEM.fullmatch(self.text, line_start, found[0]):
+                    return lead, found
             found = self.find(quote, found[0] + 1)
         return "quote does not start an item of the list that follows its lead_in"
+
+    def _lines_between(self, start: int, stop: int) -> Iterator[str]:
+        """The lines after the one holding ``start``, up to ``stop`` (its line's head).
+
+        Read one at a time, so that a caller that stops early reads no further.
+        """
+        newline = self.text.find("\n", start, stop)
+        while newline >= 0:
+            following = self.text.find("\n", newline + 1, stop)
+            yield self.text[newline + 1 : stop if following < 0 else following]
+            newline = following
 
     def _rest_of_line(self, position: int) -> str:
         end = self.text.find("\n", position)
@@ -138,7 +171,7 @@ class SourceText:
         # Sections nest by heading level; a thematic break closes the innermost open
         # one. The quote is in the section while the lead-in's heading stays open.
         open_levels = [level]
-        for line in self.text[lead[1] : found[0]].split("\n")[1:]:
+        for line in self._lines_between(lead[1], found[0]):
             match = HEADING.match(line)
             if match is not None:
                 depth = len(match.group(1))
