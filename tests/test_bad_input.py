@@ -201,7 +201,10 @@ def test_a_number_where_text_belongs(tmp_path: Path) -> None:
     path.write_text("---\ntitle: Zzq leaflet\nversion: 1.0\n---\nBody.\n", encoding="utf-8")
     error = refused(path, bundled=False)
     assert (error.line, error.field) == (3, "version")
-    assert error.reason == "Input should be a valid string (got float)"
+    assert error.reason == (
+        "Input should be a valid string (YAML read an unquoted number: quote the value, "
+        "as in '1.0')"
+    )
 
 
 # ----------------------------------------------------------------- across documents

@@ -228,8 +228,8 @@ def _describe(err: ErrorDetails) -> str:
     } or kind.endswith("_type"):
         if isinstance(value, bool):
             message += " (YAML read an unquoted yes/no/true/false as a boolean: quote the value)"
-        elif isinstance(value, (dt.date, dt.datetime)):
-            message += " (YAML read an unquoted date: quote the value)"
+        elif isinstance(value, (int, float)) and kind == "string_type":
+            message += " (YAML read an unquoted number: quote the value, as in '1.0')"
         elif kind.endswith("_type"):
             message += f" (got {_YAML_TYPES.get(type(value), type(value).__name__)})"
     return message
