@@ -171,3 +171,62 @@ def test_other_numbers_are_not_review_dates(corpus, written) -> None:
     folder = corpus({"s.md": f"---\ntitle: S\nlastReviewed: {written}\n---\nBody.\n"})
     (error,) = immunokb.validate([folder], bundled=False).errors
     assert (error.field, error.line) == ("lastReviewed", 3)
+
+
+BLANK_VALUES = {
+    "name.value": "name: {value: ' ', curated: x}",
+    "aliases[0].value": "name: {value: X, curated: x}\naliases: [{value: '', curated: y}]",
+    "status.regulator": (
+        "name: {value: X, curated: x}\n"
+        "status: {value: approved, regulator: ' ', cite: [{source: s, quote: Vaccine X}]}"
+    ),
+    "status.disputed_by[0].claim": (
+        "name: {value: X, curated: x}\n"
+        "status: {value: approved, curated: x, disputed_by: "
+        "[{claim: ' ', cite: [{source: s, quote: Vaccine X}]}]}"
+    ),
+    "cite[0].quote": "name: {value: X, curated: x}",
+}
+
+
+@pytest.mark.parametrize("field", sorted(BLANK_VALUES))
+def test_blank_text_is_a_document_error(corpus, field) -> None:
+    # Found by fuzzing: a value of only spaces passed the document schema and then
+    # failed a model with a raw pydantic ValidationError.
+    cite_quote = "' '" if field == "cite[0].quote" else "Vaccine X"
+    folder = corpus(
+        {
+            "s.md": "---\ntitle: S\n---\nVaccine X is approved by the FDA.\n",
+            "e.md": f"---\nkind: therapy\nid: vx\n{BLANK_VALUES[field]}\n"
+            f"cite: [{{source: s, quote: {cite_quote}}}]\n---\n",
+        }
+    )
+    (error,) = immunokb.validate([folder], bundled=False).errors
+    assert (error.field, error.reason) == (field, "must not be empty or only spaces")
+
+
+def test_a_model_refusing_a_value_is_still_a_document_error(corpus, monkeypatch) -> None:
+    # The safety net under the document schema: should a model refuse a value that
+    # the schema let through, the load still ends in a DocumentError naming the file.
+    from pydantic import BaseModel, Field
+
+    from immunokb import _build
+
+    class Pickier(BaseModel):
+        field: str = Field(max_length=1)
+        value: str
+        citations: tuple[object, ...] = ()
+        curated: str | None = None
+
+    monkeypatch.setattr(_build, "Statement", Pickier)
+    folder = corpus(
+        {
+            "s.md": "---\ntitle: S\n---\nVaccine X is approved by the FDA.\n",
+            "e.md": "---\nkind: therapy\nid: vx\nname: {value: X, curated: x}\n"
+            "cite: [{source: s, quote: Vaccine X}]\n---\n",
+        }
+    )
+    with pytest.raises(immunokb.DocumentError) as info:
+        immunokb.load(paths=[folder], bundled=False, cache=False)
+    assert info.value.path == str(folder / "e.md")
+    assert info.value.reason.startswith("invalid value in Pickier.field: ")

@@ -16,9 +16,16 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core import ErrorDetails
 
 from ._documents import Loc, ParsedDocument, format_loc, parse_document
@@ -82,10 +89,20 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only spaces")
+    return value
+
+
+_Words = Annotated[str, AfterValidator(_not_blank)]
+"""Text with at least one character that is not a space."""
+
+
 class _CiteDoc(_Doc):
-    source: str = Field(description="Id of the source document.")
-    quote: str = Field(min_length=1, description="Verbatim words from the source body.")
-    lead_in: str | None = Field(
+    source: _Words = Field(description="Id of the source document.")
+    quote: _Words = Field(description="Verbatim words from the source body.")
+    lead_in: _Words | None = Field(
         default=None, description="The list's lead-in sentence, or the section's heading."
     )
 
@@ -96,17 +113,17 @@ class _ClaimDoc(_Doc):
 
 
 class _StatementDoc(_ClaimDoc):
-    value: str
+    value: _Words
 
 
 class _DisputeDoc(_Doc):
-    claim: str = Field(min_length=1)
+    claim: _Words
     cite: tuple[_CiteDoc, ...] = Field(min_length=1)
 
 
 class _StatusClaimDoc(_ClaimDoc):
     phase: Phase | None = None
-    regulator: str | None = None
+    regulator: _Words | None = None
     disputed_by: tuple[_DisputeDoc, ...] = ()
 
 
@@ -119,12 +136,12 @@ class _StatusDoc(_StatusClaimDoc):
 
 
 class _IndicationDoc(_StatusClaimDoc):
-    cancer_type: str
+    cancer_type: _Words
     status: ClaimedStatus
 
 
 class _SideEffectDoc(_ClaimDoc):
-    side_effect: str
+    side_effect: _Words
 
 
 class _EntityDoc(_Doc):
@@ -219,7 +236,7 @@ def _describe(err: ErrorDetails) -> str:
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field"
-    message = str(err["msg"])
+    message = str(err["msg"]).removeprefix("Value error, ")
     if kind in {
         "string_type",
         "literal_error",
@@ -240,8 +257,12 @@ def _validation_errors(
 ) -> list[DocumentError]:
     out = []
     single_status = isinstance(doc.meta.get("status"), dict)
-    for err in exc.errors():
+    errors = exc.errors()
+    inner = {tuple(err["loc"])[:-1] for err in errors if err["loc"]}
+    for err in errors:
         loc: Loc = tuple(err["loc"])
+        if err["type"] == "too_short" and any(other[: len(loc)] == loc for other in inner):
+            continue  # "at least 1 item" only repeats that an item inside is invalid
         if rename and loc and isinstance(loc[0], str):
             loc = (rename.get(loc[0], loc[0]), *loc[1:])
         if rename is None and single_status and loc[:2] == ("status", 0):
@@ -1006,7 +1027,14 @@ def _assemble(
     entities: list[tuple[AnyEntity, ParsedDocument]] = []
     failed: set[str] = set(unreadable)
     for doc in entity_docs:
-        entity = builder.entity(doc)
+        try:
+            entity = builder.entity(doc)
+        except ValidationError as exc:  # a model refused what the document schema let by
+            for err in exc.errors():
+                where = format_loc(tuple(err["loc"]))
+                reason = str(err["msg"]).removeprefix("Value error, ")
+                problems.add(doc.error(f"invalid value in {exc.title}.{where}: {reason}"))
+            entity = None
         step()
         if entity is not None:
             entities.append((entity, doc))
