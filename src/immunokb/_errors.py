@@ -31,19 +31,23 @@ class ImmunoKBError(Exception):
     """Base class of every error immunokb raises on purpose."""
 
 
-class _Located:
+class _Located(Exception):  # noqa: N818 - a mixin of DocumentError and DocumentWarning
     """Where in which document a problem is, and what it is."""
 
-    reason: str
-    path: str
-    line: int | None
-    field: str | None
-
-    def _locate(self, reason: str, path: str, line: int | None, field: str | None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        path: str,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        """Record the parts; the message is built from them."""
         self.reason = reason
         self.path = path
         self.line = line
         self.field = field
+        super().__init__(self.location + ": " + reason)
 
     @property
     def location(self) -> str:
@@ -84,9 +88,8 @@ class DocumentError(_Located, ImmunoKBError):
         field: str | None = None,
     ) -> None:
         """Create a document error; the message is built from its parts."""
-        self._locate(reason, path, line, field)
+        super().__init__(reason, path=path, line=line, field=field)
         self.problems: tuple[DocumentError, ...] = (self,)
-        super().__init__(self.location + ": " + reason)
 
     def __str__(self) -> str:
         """The message, with a count of further problems found in the same load."""
@@ -113,18 +116,6 @@ class DocumentWarning(_Located, UserWarning):
         field: The field concerned, or ``None``.
         reason: The bare description, without location.
     """
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        path: str,
-        line: int | None = None,
-        field: str | None = None,
-    ) -> None:
-        """Create a document warning; the message is built from its parts."""
-        self._locate(reason, path, line, field)
-        super().__init__(self.location + ": " + reason)
 
     def __str__(self) -> str:
         """``path:line: field: reason``."""
