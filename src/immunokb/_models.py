@@ -295,7 +295,10 @@ DEFAULT_REVIEW_MONTHS = 12
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    # defer_build: a model's validator is built on its first validation, not at import,
+    # so `import immunokb` is about 30 ms faster (measured with -X importtime); a model
+    # that is never validated in a process never pays for it.
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, defer_build=True)
 
     def _repr_html_(self) -> str:
         """HTML for Jupyter: the record as a table, with its citations."""
