@@ -346,3 +346,12 @@ def test_suggestions_are_always_known_names_of_the_right_kind(text: str) -> None
             kb.therapies_for(text)
         assert info.value.what == "cancer type"
         assert {kb.get(name).id for name in info.value.suggestions} <= cancer_types
+
+
+def test_labels_as_written_and_their_variants_find_the_same_entity(kb) -> None:
+    # `get` answers a label as written from its own map, and anything else through
+    # normalize(); both must agree for every id, name and alias.
+    for entity in kb.entities:
+        for label in (entity.id, entity.name, *entity.aliases):
+            assert kb.get(label) is entity
+            assert kb.get(f" {label.upper()} ") is entity

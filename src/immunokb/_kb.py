@@ -137,6 +137,7 @@ class KnowledgeBase:
         "_cancer_types",
         "_content_version",
         "_entities",
+        "_exact",
         "_fingerprint",
         "_lock",
         "_names",
@@ -161,6 +162,7 @@ class KnowledgeBase:
     _cancer_types: tuple[CancerType, ...]
     _by_id: Mapping[str, AnyEntity]
     _names: Mapping[str, str]
+    _exact: Mapping[str, str]
     _narrower: Mapping[str, tuple[str, ...]]
     _search: SearchIndex | None
     _suggester: GramIndex | None
@@ -199,6 +201,14 @@ class KnowledgeBase:
         setter(self, "_cancer_types", tuple(e for e in ordered if isinstance(e, CancerType)))
         setter(self, "_by_id", MappingProxyType({e.id: e for e in ordered}))
         setter(self, "_names", MappingProxyType(names))
+        # Labels as written (ids, names, aliases) answer `get` without normalising; each
+        # maps to the entity its normalised key maps to, so the answer is the same.
+        exact = {
+            label: names[normalize(label)]
+            for entity in ordered
+            for label in (entity.id, entity.name, *entity.aliases)
+        }
+        setter(self, "_exact", MappingProxyType(exact))
         setter(self, "_narrower", MappingProxyType({k: tuple(v) for k, v in narrower.items()}))
         setter(self, "_search", None)
         setter(self, "_suggester", None)
@@ -311,10 +321,12 @@ class KnowledgeBase:
             NotFoundError: nothing matches. ``.suggestions`` lists up to five names
                 closest to ``text`` (for a typo or a partial name), best first.
         """
-        key = normalize(text)
-        entity_id = self._names.get(key)
+        entity_id = self._exact.get(text)
         if entity_id is None:
-            raise NotFoundError(text, self._suggest(key))
+            key = normalize(text)
+            entity_id = self._names.get(key)
+            if entity_id is None:
+                raise NotFoundError(text, self._suggest(key))
         return self._by_id[entity_id]
 
     def source(self, source_id: str) -> Source:
