@@ -441,6 +441,8 @@ def _plain(value: object) -> JSONValue:
         return value.isoformat()
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
@@ -1120,7 +1122,7 @@ def _fail(
             "suggestions": list(suggestions),
         }
         if problems:
-            error["problems"] = [_problem_json(p) for p in problems]
+            error["problems"] = [_plain(p.as_dict()) for p in problems]
         if not _emit(_to_json({"command": command, "error": error})):
             return 1
     return status
@@ -1143,33 +1145,12 @@ def _prescan(argv: Sequence[str]) -> tuple[str | None, bool]:
 # --------------------------------------------------------------------------- documents
 
 
-def _problem_order(problem: DocumentError | DocumentWarning) -> tuple[str, int, int, str]:
-    """By file, then line (errors first on a line), as :class:`ValidationReport` sorts."""
-    severity = 0 if isinstance(problem, DocumentError) else 1
-    return (problem.path, problem.line or 0, severity, problem.field or "")
-
-
-def _severity(problem: DocumentError | DocumentWarning) -> str:
-    return "error" if isinstance(problem, DocumentError) else "warning"
-
-
 def _problem_lines(problems: Iterable[DocumentError | DocumentWarning], style: _Style) -> list[str]:
     """``file:line: field: error: message`` (or ``warning:``) per problem, sorted."""
     return [
-        f"{p.location}: {style.severity(_severity(p))}: {p.reason}"
-        for p in sorted(problems, key=_problem_order)
+        f"{p.location}: {style.severity(p.severity)}: {p.reason}"
+        for p in sorted(problems, key=lambda p: p.sort_key())
     ]
-
-
-def _problem_json(problem: DocumentError | DocumentWarning) -> JSONValue:
-    """A problem as ``{severity, path, line, field, message}``."""
-    return {
-        "severity": _severity(problem),
-        "path": problem.path,
-        "line": problem.line,
-        "field": problem.field,
-        "message": problem.reason,
-    }
 
 
 def _plural(count: int, noun: str) -> str:
@@ -1212,7 +1193,6 @@ def _run_validate(
     status = 0 if report.ok else 1
     if as_json:
         result: dict[str, JSONValue] = {k: _plain(v) for k, v in report.as_dict().items()}
-        result["problems"] = [_problem_json(p) for p in report.problems]
         document: dict[str, JSONValue] = {
             "command": _VALIDATE,
             "arguments": {"paths": list(paths), "bundled": bundled},
@@ -1237,7 +1217,7 @@ def _load(paths: list[str], *, bundled: bool, extra_fields: Sequence[str] = ()) 
         warnings.simplefilter("ignore", DocumentWarning)
         kb = load(paths or None, bundled=bundled, extra_fields=extra_fields)
     if kb.warnings:
-        first, *more = sorted(kb.warnings, key=_problem_order)
+        first, *more = sorted(kb.warnings, key=lambda p: p.sort_key())
         print(_problem_lines([first], _Style(enabled=False))[0], file=sys.stderr)
         if more:
             print(
@@ -1338,7 +1318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             (),
             as_json=as_json,
             status=1,
-            problems=sorted(exc.problems, key=_problem_order),
+            problems=sorted(exc.problems, key=lambda p: p.sort_key()),
         )
     if as_json:
         document: dict[str, JSONValue] = {

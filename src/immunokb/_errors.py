@@ -55,10 +55,19 @@ class _Located(Exception):  # noqa: N818 - a mixin of DocumentError and Document
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return where if self.field is None else f"{where}: {self.field}"
 
+    @property
+    def severity(self) -> str:
+        """``"error"`` or ``"warning"``."""
+        return "warning" if isinstance(self, Warning) else "error"
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """By file, then line, errors before warnings on a line, then field."""
+        return (self.path, self.line or 0, 0 if self.severity == "error" else 1, self.field or "")
+
     def as_dict(self) -> dict[str, str | int | None]:
         """The problem as plain data: ``severity``, ``path``, ``line``, ``field``, ``message``."""
         return {
-            "severity": "warning" if isinstance(self, Warning) else "error",
+            "severity": self.severity,
             "path": self.path,
             "line": self.line,
             "field": self.field,

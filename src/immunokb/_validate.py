@@ -9,11 +9,6 @@ from ._errors import DocumentError, DocumentWarning
 __all__ = ["ValidationReport"]
 
 
-def _order(problem: DocumentError | DocumentWarning) -> tuple[str, int, int, str]:
-    severity = 0 if isinstance(problem, DocumentError) else 1
-    return (problem.path, problem.line or 0, severity, problem.field or "")
-
-
 @dataclass(frozen=True)
 class ValidationReport:
     """What :func:`immunokb.validate` found in a corpus.
@@ -41,15 +36,11 @@ class ValidationReport:
     @property
     def problems(self) -> tuple[DocumentError | DocumentWarning, ...]:
         """Errors and warnings together, by file, then line (errors first on a line)."""
-        return tuple(sorted((*self.errors, *self.warnings), key=_order))
+        return tuple(sorted((*self.errors, *self.warnings), key=lambda p: p.sort_key()))
 
     def lines(self) -> list[str]:
         """One line per problem: ``file:line: field: error: message`` (or ``warning:``)."""
-        out = []
-        for problem in self.problems:
-            severity = "error" if isinstance(problem, DocumentError) else "warning"
-            out.append(f"{problem.location}: {severity}: {problem.reason}")
-        return out
+        return [f"{p.location}: {p.severity}: {p.reason}" for p in self.problems]
 
     def as_dict(self) -> dict[str, object]:
         """The report as plain data (what ``immunokb validate --json`` prints)."""
