@@ -233,3 +233,21 @@ def test_frozen_mappings_hash_right_after_a_trip_through_the_cache() -> None:
         env={**os.environ, "PYTHONHASHSEED": "12345"},
     )
     assert result.stdout.decode().split() == ["True", "True"]
+
+
+def test_a_cache_hit_reads_no_yaml(cache, folder) -> None:
+    _load(folder)
+    script = (
+        "import sys, warnings, immunokb\n"
+        "warnings.simplefilter('ignore')\n"
+        f"immunokb.load(paths=[{str(folder)!r}])\n"
+        "print('yaml' in sys.modules, 'immunokb._build' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "IMMUNOKB_CACHE_DIR": str(cache)},
+    )
+    assert result.stdout.split() == ["False", "False"]

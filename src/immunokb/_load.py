@@ -294,9 +294,9 @@ def load(
         DocumentWarning: something in the documents deserves a look (an unknown
             field kept, a link skipped); every one is in ``kb.warnings``.
     """
-    from ._build import build  # noqa: PLC0415 - keep `import immunokb` free of YAML
-
     if not paths:
+        from ._build import build  # noqa: PLC0415 - keep `import immunokb` free of YAML
+
         if not bundled:
             return build(())
         global _bundled  # noqa: PLW0603 - the per-process cache, guarded by _lock
@@ -325,6 +325,8 @@ def load(
             warnings=(*found.warnings, *notes),
         )
     else:
+        from ._build import build  # noqa: PLC0415 - a cache hit reads no YAML
+
         kb = build(
             documents,
             content_version=version,
