@@ -282,7 +282,9 @@ def test_kb_is_immutable(kb) -> None:
     with pytest.raises(AttributeError, match="immutable"):
         del kb.sources
     with pytest.raises(TypeError):
-        kb._by_id["x"] = None  # internal indexes are read-only views
+        kb._store.labels["x"] = "y"  # internal indexes are read-only views
+    with pytest.raises(AttributeError, match="read-only"):
+        kb._store.ids = ()
     assert isinstance(kb.therapies, tuple)
 
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import hashlib
-import json
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, NoReturn, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeAlias, TypeVar
 
 from ._errors import DocumentWarning, NotFoundError, QueryError
 from ._evidence import Piece, claim_label, evidence, pieces
-from ._fuzzy import GramIndex
 from ._models import (
     AnyEntity,
     Audience,
@@ -45,7 +41,11 @@ from ._models import (
 )
 from ._normalize import normalize
 from ._results import ResultList
-from ._search import SearchIndex
+from ._store import Store
+
+if TYPE_CHECKING:
+    from ._fuzzy import GramIndex
+    from ._search import SearchIndex
 
 __all__ = ["KnowledgeBase"]
 
@@ -62,6 +62,9 @@ Filter: TypeAlias = _V | str | Iterable[_V | str] | None
 
 def _fingerprint(sources: Iterable[Source], entities: Iterable[AnyEntity]) -> str:
     """SHA-256 of the canonical JSON of every source (less its path) and entity."""
+    import hashlib  # noqa: PLC0415 - keep `import immunokb` light
+    import json  # noqa: PLC0415
+
     digest = hashlib.sha256()
     for source in sources:
         record = source.model_dump(mode="json", exclude={"path"})
@@ -102,6 +105,73 @@ def _names(value: str | Iterable[str] | None) -> list[str] | None:
     return [value] if isinstance(value, str) else list(value)
 
 
+_KIND_TAGS: dict[type[Entity], frozenset[str]] = {
+    Entity: frozenset({"therapy", "vaccine", "side_effect", "cancer_type"}),
+    Therapy: frozenset({"therapy", "vaccine"}),
+    Vaccine: frozenset({"vaccine"}),
+    SideEffect: frozenset({"side_effect"}),
+    CancerType: frozenset({"cancer_type"}),
+}
+"""The store's kind tags of the entities that are instances of each class."""
+
+_EMPTY: frozenset[str] = frozenset()
+
+
+class _Facets(NamedTuple):
+    """Inverted indexes for the filters: a value -> the ids of the entities that have it."""
+
+    therapies: frozenset[str]
+    vaccines: frozenset[str]
+    side_effects: frozenset[str]
+    cancer_types: frozenset[str]
+    by_status: Mapping[str, frozenset[str]]
+    by_route: Mapping[str, frozenset[str]]
+    by_cancer_type: Mapping[str, frozenset[str]]
+    by_platform: Mapping[str, frozenset[str]]
+    by_purpose: Mapping[str, frozenset[str]]
+    by_source: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, store: Store) -> _Facets:
+        def invert(pairs: Iterable[tuple[str, Iterable[str | None]]]) -> dict[str, frozenset[str]]:
+            found: dict[str, set[str]] = {}
+            for entity_id, values in pairs:
+                for value in values:
+                    if value is not None:
+                        found.setdefault(value, set()).add(entity_id)
+            return {value: frozenset(ids) for value, ids in found.items()}
+
+        def tagged(*tags: str) -> frozenset[str]:
+            return frozenset(i for i, kind in store.kinds.items() if kind in tags)
+
+        return cls(
+            therapies=tagged("therapy", "vaccine"),
+            vaccines=tagged("vaccine"),
+            side_effects=tagged("side_effect"),
+            cancer_types=tagged("cancer_type"),
+            by_status=invert((i, (s,)) for i, s in store.statuses.items()),
+            by_route=invert(store.routes.items()),
+            by_cancer_type=invert(store.cancer_types.items()),
+            by_platform=invert((i, (p,)) for i, p in store.platforms.items()),
+            by_purpose=invert((i, (p,)) for i, p in store.purposes.items()),
+            by_source=invert(store.sources_of.items()),
+        )
+
+
+def _union(index: Mapping[str, frozenset[str]], values: Iterable[str]) -> frozenset[str]:
+    """The ids filed under any of ``values``."""
+    return _EMPTY.union(*(index.get(value, _EMPTY) for value in values))
+
+
+def _intersection(sets: list[Collection[str]]) -> set[str]:
+    """The ids in every one of ``sets`` (smallest first, so the work is the smallest)."""
+    ordered = sorted(sets, key=len)
+    result = set(ordered[0])
+    for other in ordered[1:]:
+        result.intersection_update(other)
+    return result
+
+
 Citable = (
     str
     | Entity
@@ -133,40 +203,28 @@ class KnowledgeBase:
     """
 
     __slots__ = (
-        "_by_id",
-        "_cancer_types",
         "_content_version",
-        "_entities",
-        "_exact",
+        "_facet_index",
         "_fingerprint",
+        "_kinds",
         "_lock",
-        "_names",
-        "_narrower",
         "_search",
-        "_side_effects",
+        "_search_data",
         "_source_list",
         "_sources",
-        "_sources_of",
+        "_store",
         "_suggester",
-        "_therapies",
-        "_vaccines",
         "_warnings",
     )
 
+    _store: Store
     _sources: Mapping[str, Source]
     _source_list: tuple[Source, ...]
-    _entities: tuple[AnyEntity, ...]
-    _therapies: tuple[Therapy, ...]
-    _vaccines: tuple[Vaccine, ...]
-    _side_effects: tuple[SideEffect, ...]
-    _cancer_types: tuple[CancerType, ...]
-    _by_id: Mapping[str, AnyEntity]
-    _names: Mapping[str, str]
-    _exact: Mapping[str, str]
-    _narrower: Mapping[str, tuple[str, ...]]
+    _kinds: dict[str, tuple[Any, ...]]
     _search: SearchIndex | None
+    _search_data: Callable[[], bytes | None] | None
     _suggester: GramIndex | None
-    _sources_of: Mapping[str, frozenset[str]]
+    _facet_index: _Facets | None
     _lock: threading.Lock
     _content_version: str | None
     _warnings: tuple[DocumentWarning, ...]
@@ -181,50 +239,65 @@ class KnowledgeBase:
         warnings: tuple[DocumentWarning, ...] = (),
     ) -> None:
         """Wrap already validated sources and entities (use :func:`immunokb.load`)."""
-        ordered = tuple(sorted(entities, key=lambda e: e.id))
-        names: dict[str, str] = {}
-        for entity in ordered:
-            for label in (entity.id, entity.name, *entity.aliases):
-                names.setdefault(normalize(label), entity.id)
-        narrower: dict[str, list[str]] = {}
-        for entity in ordered:
-            for parent in entity.broader:
-                narrower.setdefault(parent, []).append(entity.id)
+        self._setup(
+            Store.of(entities),
+            sources,
+            content_version=content_version,
+            warnings=warnings,
+            fingerprint=None,
+            search_data=None,
+        )
+
+    @classmethod
+    def _open(
+        cls,
+        store: Store,
+        sources: tuple[Source, ...],
+        *,
+        content_version: str | None,
+        warnings: tuple[DocumentWarning, ...] = (),
+        fingerprint: str | None = None,
+        search_data: Callable[[], bytes | None] | None = None,
+    ) -> KnowledgeBase:
+        """A knowledge base over a store read back from a snapshot or the cache.
+
+        ``search_data`` gives the serialised search index on first search (None, or
+        returning None: the index is built from the entities).
+        """
+        kb = cls.__new__(cls)
+        kb._setup(
+            store,
+            sources,
+            content_version=content_version,
+            warnings=warnings,
+            fingerprint=fingerprint,
+            search_data=search_data,
+        )
+        return kb
+
+    def _setup(
+        self,
+        store: Store,
+        sources: Iterable[Source],
+        *,
+        content_version: str | None,
+        warnings: Iterable[DocumentWarning],
+        fingerprint: str | None,
+        search_data: Callable[[], bytes | None] | None,
+    ) -> None:
         setter = object.__setattr__
         ordered_sources = tuple(sorted(sources, key=lambda s: s.id))
+        setter(self, "_store", store)
         setter(self, "_source_list", ordered_sources)
         setter(self, "_sources", MappingProxyType({s.id: s for s in ordered_sources}))
-        setter(self, "_entities", ordered)
-        setter(self, "_therapies", tuple(e for e in ordered if isinstance(e, Therapy)))
-        setter(self, "_vaccines", tuple(e for e in ordered if isinstance(e, Vaccine)))
-        setter(self, "_side_effects", tuple(e for e in ordered if isinstance(e, SideEffect)))
-        setter(self, "_cancer_types", tuple(e for e in ordered if isinstance(e, CancerType)))
-        setter(self, "_by_id", MappingProxyType({e.id: e for e in ordered}))
-        setter(self, "_names", MappingProxyType(names))
-        # Labels as written (ids, names, aliases) answer `get` without normalising; each
-        # maps to the entity its normalised key maps to, so the answer is the same.
-        exact = {
-            label: names[normalize(label)]
-            for entity in ordered
-            for label in (entity.id, entity.name, *entity.aliases)
-        }
-        setter(self, "_exact", MappingProxyType(exact))
-        setter(self, "_narrower", MappingProxyType({k: tuple(v) for k, v in narrower.items()}))
+        setter(self, "_kinds", {})
         setter(self, "_search", None)
+        setter(self, "_search_data", search_data)
         setter(self, "_suggester", None)
-        setter(
-            self,
-            "_sources_of",
-            MappingProxyType(
-                {
-                    e.id: frozenset(p.citation.source_id for p in evidence(e) if p.citation)
-                    for e in ordered
-                }
-            ),
-        )
+        setter(self, "_facet_index", None)
         setter(self, "_content_version", content_version)
         setter(self, "_warnings", tuple(warnings))
-        setter(self, "_fingerprint", None)
+        setter(self, "_fingerprint", fingerprint)
         setter(self, "_lock", threading.Lock())
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
@@ -268,14 +341,15 @@ class KnowledgeBase:
         Two knowledge bases built from the same documents have the same fingerprint,
         whatever the documents' location, line endings or YAML layout; any change to
         a value, a quote or a source's text changes it. Where a file was loaded from
-        (``Source.path``) is not content and is left out. Computed on first use.
+        (``Source.path``) is not content and is left out. Computed on first use
+        (the bundled knowledge base's comes with its snapshot).
         """
         value = self._fingerprint
         if value is None:
             with self._lock:
                 value = self._fingerprint
                 if value is None:
-                    value = _fingerprint(self._source_list, self._entities)
+                    value = _fingerprint(self._source_list, self.entities)
                     object.__setattr__(self, "_fingerprint", value)
         return value
 
@@ -287,27 +361,38 @@ class KnowledgeBase:
     @property
     def entities(self) -> tuple[AnyEntity, ...]:
         """Every entity of every kind, sorted by id."""
-        return self._entities
+        return self._store.all()
+
+    def _of_kind(self, kind: type[_E]) -> tuple[_E, ...]:
+        """Every entity of ``kind`` (materialised on first use), sorted by id."""
+        found = self._kinds.get(kind.__name__)
+        if found is None:
+            store, wanted = self._store, _KIND_TAGS[kind]
+            ids = [i for i in store.ids if store.kinds[i] in wanted]
+            found = tuple(store.some(ids))
+            with self._lock:
+                found = self._kinds.setdefault(kind.__name__, found)
+        return found
 
     @property
     def therapies(self) -> tuple[Therapy, ...]:
         """Every therapy, vaccines included, sorted by id."""
-        return self._therapies
+        return self._of_kind(Therapy)
 
     @property
     def vaccines(self) -> tuple[Vaccine, ...]:
         """Every vaccine, sorted by id."""
-        return self._vaccines
+        return self._of_kind(Vaccine)
 
     @property
     def side_effects(self) -> tuple[SideEffect, ...]:
         """Every side effect, sorted by id."""
-        return self._side_effects
+        return self._of_kind(SideEffect)
 
     @property
     def cancer_types(self) -> tuple[CancerType, ...]:
         """Every cancer type, sorted by id."""
-        return self._cancer_types
+        return self._of_kind(CancerType)
 
     # ------------------------------------------------------------------ lookup
 
@@ -321,13 +406,14 @@ class KnowledgeBase:
             NotFoundError: nothing matches. ``.suggestions`` lists up to five names
                 closest to ``text`` (for a typo or a partial name), best first.
         """
-        entity_id = self._exact.get(text)
+        store = self._store
+        entity_id = store.exact.get(text)
         if entity_id is None:
             key = normalize(text)
-            entity_id = self._names.get(key)
+            entity_id = store.labels.get(key)
             if entity_id is None:
                 raise NotFoundError(text, self._suggest(key))
-        return self._by_id[entity_id]
+        return store.entity(entity_id)
 
     def source(self, source_id: str) -> Source:
         """The source with this id.
@@ -337,16 +423,24 @@ class KnowledgeBase:
         """
         found = self._sources.get(source_id)
         if found is None:
+            import difflib  # noqa: PLC0415 - only a miss needs it
+
             close = difflib.get_close_matches(source_id, list(self._sources), n=_MAX_SUGGESTIONS)
             raise NotFoundError(source_id, tuple(close), what="source")
         return found
 
+    def _typed_id(self, text: str, kind: type[Entity], what: str) -> str:
+        """The id of the entity of ``kind`` named ``text``; a miss suggests that kind only."""
+        key = normalize(text)
+        entity_id = self._store.labels.get(key)
+        if entity_id is None or self._store.kinds[entity_id] not in _KIND_TAGS[kind]:
+            raise NotFoundError(text, self._suggest(key, kind), what=what)
+        return entity_id
+
     def _typed(self, text: str, kind: type[_E], what: str) -> _E:
         """The entity of ``kind`` named ``text``; a miss suggests names of that kind only."""
-        entity_id = self._names.get(normalize(text))
-        entity = None if entity_id is None else self._by_id[entity_id]
-        if not isinstance(entity, kind):
-            raise NotFoundError(text, self._suggest(normalize(text), kind), what=what)
+        entity = self._store.entity(self._typed_id(text, kind, what))
+        assert isinstance(entity, kind)  # noqa: S101 - the store's kind tags say so
         return entity
 
     def _suggest(self, key: str, kind: type[Entity] = Entity) -> tuple[str, ...]:
@@ -357,60 +451,73 @@ class KnowledgeBase:
         in it, scores at least 0.8 so that a partial name finds its entity. Labels
         scoring under 0.6 are not suggested. Ties break by name.
         """
+        import difflib  # noqa: PLC0415 - only a miss needs it
+
+        from ._fuzzy import GramIndex  # noqa: PLC0415
+
         key = key[:_MAX_NAME_QUERY]
         if not key:
             return ()
+        store = self._store
         suggester = self._suggester
         if suggester is None:
             with self._lock:
                 suggester = self._suggester
                 if suggester is None:
-                    suggester = GramIndex(self._names, 3)
+                    suggester = GramIndex(store.labels, 3)
                     object.__setattr__(self, "_suggester", suggester)
+        wanted = _KIND_TAGS[kind]
         best: dict[str, float] = {}
         for label in suggester.candidates(key, limit=_SUGGEST_CANDIDATES * 4):
-            entity_id = self._names[label]
-            if not isinstance(self._by_id[entity_id], kind):
+            entity_id = store.labels[label]
+            if store.kinds[entity_id] not in wanted:
                 continue
             ratio = difflib.SequenceMatcher(None, key, label).ratio()
             if key in label or label in key:
                 ratio = max(ratio, 0.8)
             best[entity_id] = max(ratio, best.get(entity_id, 0.0))
         scored = sorted(
-            (-round(r, 6), self._by_id[i].name) for i, r in best.items() if r >= _SUGGEST_CUTOFF
+            (-round(r, 6), store.names[i]) for i, r in best.items() if r >= _SUGGEST_CUTOFF
         )
         return tuple(name for _, name in scored[:_MAX_SUGGESTIONS])
 
-    def narrower(self, text: str, *, transitive: bool = False) -> tuple[AnyEntity, ...]:
-        """Entities whose broader links point at this one (all levels if ``transitive``)."""
-        root = self.get(text).id
+    def _below(self, entity_id: str, *, transitive: bool) -> list[str]:
+        """Ids of the entities whose broader links lead to this one, breadth first."""
+        narrower = self._store.narrower
         out: list[str] = []
-        queue = [root]
+        seen = set()
+        queue = [entity_id]
         while queue:
             current = queue.pop(0)
-            for child in self._narrower.get(current, ()):
-                if child not in out:
+            for child in narrower.get(current, ()):
+                if child not in seen:
+                    seen.add(child)
                     out.append(child)
                     if transitive:
                         queue.append(child)
-        return tuple(self._by_id[i] for i in out)
+        return out
+
+    def narrower(self, text: str, *, transitive: bool = False) -> tuple[AnyEntity, ...]:
+        """Entities whose broader links point at this one (all levels if ``transitive``)."""
+        return tuple(self._store.some(self._below(self.get(text).id, transitive=transitive)))
 
     def ancestors(self, text: str) -> tuple[AnyEntity, ...]:
         """Every broader entity, nearest first (breadth-first over broader links)."""
-        return tuple(self._by_id[i] for i in self._ancestor_paths(self.get(text).id))
+        return tuple(self._store.some(self._ancestor_paths(self.get(text).id)))
 
     def _ancestor_paths(self, entity_id: str) -> dict[str, tuple[str, ...]]:
         """Each broader entity's id, nearest first, with the path of ids from ``entity_id``."""
+        broader, known = self._store.broader, self._store.kinds
         paths: dict[str, tuple[str, ...]] = {}
         queue: list[tuple[str, tuple[str, ...]]] = [
-            (parent, (entity_id, parent)) for parent in self._by_id[entity_id].broader
+            (parent, (entity_id, parent)) for parent in broader.get(entity_id, ())
         ]
         while queue:
             current, path = queue.pop(0)
-            if current in paths or current not in self._by_id or current == entity_id:
+            if current in paths or current not in known or current == entity_id:
                 continue
             paths[current] = path
-            queue.extend((parent, (*path, parent)) for parent in self._by_id[current].broader)
+            queue.extend((parent, (*path, parent)) for parent in broader.get(current, ()))
         return paths
 
     # ------------------------------------------------------------------ questions
@@ -426,11 +533,11 @@ class KnowledgeBase:
         origins = {found.id: (found.id,), **self._ancestor_paths(found.id)}
         links: ResultList[SideEffectLink] = ResultList()
         for origin_id, path in origins.items():
-            origin = self._by_id[origin_id]
+            origin = self._store.entity(origin_id)
             if not isinstance(origin, Therapy):
                 continue
             for relation in sorted(origin.side_effects, key=lambda r: r.side_effect_id):
-                effect = self._by_id[relation.side_effect_id]
+                effect = self._store.entity(relation.side_effect_id)
                 if not isinstance(effect, SideEffect):  # the build guarantees it
                     continue
                 links.append(
@@ -458,7 +565,7 @@ class KnowledgeBase:
         effect = self._typed(side_effect, SideEffect, "side effect")
         wanted = {effect.id, *self._ancestor_paths(effect.id)}
         out: ResultList[SideEffectLink] = ResultList()
-        for therapy in self._therapies:
+        for therapy in self.therapies:
             out.extend(
                 link for link in self.side_effects_of(therapy.id) if link.side_effect.id in wanted
             )
@@ -480,7 +587,7 @@ class KnowledgeBase:
         tier keep their order). Sorted by entity id, then status before indications.
         """
         out: ResultList[Conflict] = ResultList()
-        for therapy in self._therapies:
+        for therapy in self.therapies:
             groups: list[tuple[StatementField, str | None, tuple[StatusClaim | Indication, ...]]]
             groups = [(StatementField.STATUS, None, therapy.status_claims)]
             groups += [
@@ -531,30 +638,45 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ filters
 
-    def _evidence_filter(
+    def _facets(self) -> _Facets:
+        facets = self._facet_index
+        if facets is None:
+            with self._lock:
+                facets = self._facet_index
+                if facets is None:
+                    facets = _Facets.of(self._store)
+                    object.__setattr__(self, "_facet_index", facets)
+        return facets
+
+    def _evidence_ids(
         self,
         source: str | Iterable[str] | None,
         tier: int | Iterable[int] | None,
         audience: Filter[Audience],
-    ) -> Callable[[Entity], bool]:
-        """Keep entities with evidence from a source matching all three conditions."""
+    ) -> frozenset[str] | None:
+        """Ids of the entities with evidence from a source matching all three conditions.
+
+        None when no condition is given (nothing to filter).
+        """
         source_ids = _names(source)
         if source_ids is not None:
             source_ids = [self.source(s).id for s in source_ids]
         tiers = _tiers(tier)
         audiences = _choices(audience, Audience, "audience")
         if source_ids is None and tiers is None and audiences is None:
-            return lambda _: True
-        allowed = {
-            s.id
-            for s in self._source_list
-            if (source_ids is None or s.id in source_ids)
-            and (tiers is None or s.tier in tiers)
-            and (audiences is None or s.audience in audiences)
-        }
-        return lambda entity: not allowed.isdisjoint(self._sources_of[entity.id])
+            return None
+        by_source = self._facets().by_source
+        return frozenset().union(
+            *(
+                by_source.get(s.id, ())
+                for s in self._source_list
+                if (source_ids is None or s.id in source_ids)
+                and (tiers is None or s.tier in tiers)
+                and (audiences is None or s.audience in audiences)
+            )
+        )
 
-    def _therapy_filter(
+    def _therapy_ids(
         self,
         *,
         cancer_type: str | None,
@@ -564,23 +686,27 @@ class KnowledgeBase:
         source: str | Iterable[str] | None,
         tier: int | Iterable[int] | None,
         audience: Filter[Audience],
-    ) -> Callable[[Therapy], bool]:
-        tests: list[Callable[[Therapy], bool]] = [self._evidence_filter(source, tier, audience)]
+    ) -> set[str]:
+        """Ids of the therapies matching every filter given (from the facet indexes)."""
+        facets = self._facets()
+        chosen: list[Collection[str]] = [facets.therapies]
+        evidenced = self._evidence_ids(source, tier, audience)
+        if evidenced is not None:
+            chosen.append(evidenced)
         if cancer_type is not None:
-            found = self._typed(cancer_type, CancerType, "cancer type")
-            wanted = {found.id} | {e.id for e in self.narrower(found.id, transitive=True)}
-            tests.append(lambda t: not wanted.isdisjoint(t.cancer_type_ids))
+            found = self._typed_id(cancer_type, CancerType, "cancer type")
+            wanted = (found, *self._below(found, transitive=True))
+            chosen.append(_union(facets.by_cancer_type, wanted))
         statuses = _choices(status, Status, "status")
         if statuses is not None:
-            tests.append(lambda t: t.status in statuses)
+            chosen.append(_union(facets.by_status, (s.value for s in statuses)))
         routes = _choices(route, Route, "route")
         if routes is not None:
-            tests.append(lambda t: not routes.isdisjoint(t.routes))
+            chosen.append(_union(facets.by_route, (r.value for r in routes)))
         if category is not None:
-            parent = self._typed(category, Therapy, "therapy class")
-            members = {e.id for e in self.narrower(parent.id, transitive=True)}
-            tests.append(lambda t: t.id in members)
-        return lambda therapy: all(test(therapy) for test in tests)
+            parent = self._typed_id(category, Therapy, "therapy class")
+            chosen.append(set(self._below(parent, transitive=True)))
+        return _intersection(chosen)
 
     def find_therapies(
         self,
@@ -616,7 +742,7 @@ class KnowledgeBase:
             NotFoundError: ``cancer_type``, ``category`` or ``source`` names nothing.
             QueryError: a value is not one of the filter's vocabulary.
         """
-        keep = self._therapy_filter(
+        ids = self._therapy_ids(
             cancer_type=cancer_type,
             status=status,
             route=route,
@@ -625,7 +751,7 @@ class KnowledgeBase:
             tier=tier,
             audience=audience,
         )
-        return ResultList(t for t in self._therapies if keep(t))
+        return ResultList(self._store.some(sorted(ids)))  # type: ignore[arg-type]
 
     def find_vaccines(
         self,
@@ -658,7 +784,7 @@ class KnowledgeBase:
             NotFoundError: ``cancer_type``, ``category`` or ``source`` names nothing.
             QueryError: a value is not one of the filter's vocabulary.
         """
-        keep = self._therapy_filter(
+        ids = self._therapy_ids(
             cancer_type=cancer_type,
             status=status,
             route=route,
@@ -667,15 +793,15 @@ class KnowledgeBase:
             tier=tier,
             audience=audience,
         )
+        facets = self._facets()
+        chosen: list[Collection[str]] = [ids, facets.vaccines]
         platforms = _choices(platform, VaccinePlatform, "platform")
+        if platforms is not None:
+            chosen.append(_union(facets.by_platform, (p.value for p in platforms)))
         purposes = _choices(purpose, VaccinePurpose, "purpose")
-        return ResultList(
-            v
-            for v in self._vaccines
-            if keep(v)
-            and (platforms is None or v.platform in platforms)
-            and (purposes is None or v.purpose in purposes)
-        )
+        if purposes is not None:
+            chosen.append(_union(facets.by_purpose, (p.value for p in purposes)))
+        return ResultList(self._store.some(sorted(_intersection(chosen))))  # type: ignore[arg-type]
 
     def find_side_effects(
         self,
@@ -698,13 +824,13 @@ class KnowledgeBase:
             NotFoundError: ``therapy`` or ``source`` names nothing.
             QueryError: a value is not one of the filter's vocabulary.
         """
-        keep = self._evidence_filter(source, tier, audience)
-        wanted = None
+        chosen: list[Collection[str]] = [self._facets().side_effects]
+        evidenced = self._evidence_ids(source, tier, audience)
+        if evidenced is not None:
+            chosen.append(evidenced)
         if therapy is not None:
-            wanted = {link.side_effect.id for link in self.side_effects_of(therapy)}
-        return ResultList(
-            e for e in self._side_effects if keep(e) and (wanted is None or e.id in wanted)
-        )
+            chosen.append({link.side_effect.id for link in self.side_effects_of(therapy)})
+        return ResultList(self._store.some(sorted(_intersection(chosen))))  # type: ignore[arg-type]
 
     def find_cancer_types(
         self,
@@ -726,13 +852,14 @@ class KnowledgeBase:
             NotFoundError: ``therapy`` or ``source`` names nothing.
             QueryError: a value is not one of the filter's vocabulary.
         """
-        keep = self._evidence_filter(source, tier, audience)
-        wanted = None
+        chosen: list[Collection[str]] = [self._facets().cancer_types]
+        evidenced = self._evidence_ids(source, tier, audience)
+        if evidenced is not None:
+            chosen.append(evidenced)
         if therapy is not None:
-            wanted = set(self._typed(therapy, Therapy, "therapy").cancer_type_ids)
-        return ResultList(
-            c for c in self._cancer_types if keep(c) and (wanted is None or c.id in wanted)
-        )
+            found = self._typed_id(therapy, Therapy, "therapy")
+            chosen.append(set(self._store.cancer_types[found]))
+        return ResultList(self._store.some(sorted(_intersection(chosen))))  # type: ignore[arg-type]
 
     def find_sources(
         self,
@@ -785,12 +912,26 @@ class KnowledgeBase:
     def _search_index(self) -> SearchIndex:
         index: SearchIndex | None = self._search
         if index is None:
+            from ._search import SearchIndex  # noqa: PLC0415 - only searches need it
+
             with self._lock:
                 index = self._search
                 if index is None:
-                    index = SearchIndex(self._entities, self.sources)
+                    index = self._read_search_index() or SearchIndex(self.entities, self.sources)
                     object.__setattr__(self, "_search", index)
         return index
+
+    def _read_search_index(self) -> SearchIndex | None:
+        """The index saved with the snapshot or cache entry, if it is there and intact."""
+        from ._search import SearchIndex  # noqa: PLC0415
+
+        data = None if self._search_data is None else self._search_data()
+        if data is None:
+            return None
+        try:
+            return SearchIndex.loads(data, entity=self._store.entity, sources=self._sources)
+        except ValueError:  # a damaged section: build the index instead
+            return None
 
     # ------------------------------------------------------------------ provenance
 
