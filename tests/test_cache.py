@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import marshal
 import os
 import pickle
 import subprocess
@@ -15,7 +14,7 @@ import pytest
 
 import immunokb
 from conftest import NCI_VACCINES, side_effect_doc
-from immunokb import _build, _cache
+from immunokb import _build, _cache, _store
 
 LEAFLET = """
 ---
@@ -115,18 +114,39 @@ def _damage_payload(data: bytes) -> bytes:
     return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
 
 
+def _repacked(data: bytes, **changes: object) -> bytes:
+    """The entry with header fields or sections replaced, every checksum made right again."""
+    with tempfile.NamedTemporaryFile(delete=False) as out:
+        out.write(data)
+    try:
+        packed = _store.Packed(out.name)
+        sections = {name: packed.section(name, verify=True) for name in packed.sections}
+    finally:
+        os.unlink(out.name)
+    meta = {k: v for k, v in packed.meta.items() if k != "sections"}
+    for name, value in changes.items():
+        if name in sections:
+            sections[name] = value  # type: ignore[assignment]
+        else:
+            meta[name] = value
+    return _store.pack(meta, sections)  # type: ignore[arg-type]
+
+
+class _Exploit:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {MARKER}",))
+
+
 def _foreign_entry(data: bytes) -> bytes:
-    """A well-formed entry whose payload would run a command if unpickled naively."""
-
-    class Exploit:
-        def __reduce__(self) -> tuple[object, tuple[str]]:
-            return (os.system, (f"touch {MARKER}",))
-
-    payload = pickle.dumps(Exploit())
-    magic, header, _ = data.split(b"\n", 2)
-    fields = json.loads(header)
-    fields.update(size=len(payload), sha256=hashlib.sha256(payload).hexdigest())
-    return magic + b"\n" + json.dumps(fields).encode() + b"\n" + payload
+    """A well-formed entry whose sources would run a command if unpickled naively."""
+    with tempfile.NamedTemporaryFile(delete=False) as out:
+        out.write(data)
+    try:
+        parts = marshal.loads(_store.Packed(out.name, first="kb").first)
+    finally:
+        os.unlink(out.name)
+    parts["sources"] = pickle.dumps(_Exploit())
+    return _repacked(data, kb=marshal.dumps(parts))
 
 
 @pytest.mark.parametrize(
@@ -136,8 +156,10 @@ def _foreign_entry(data: bytes) -> bytes:
         pytest.param(lambda d: b"", id="empty"),
         pytest.param(_damage_payload, id="flipped-byte"),
         pytest.param(lambda d: b"not a cache entry\n" + d, id="foreign-file"),
-        pytest.param(lambda d: d.replace(b'"format": 1', b'"format": 99', 1), id="other-format"),
-        pytest.param(lambda d: d.replace(b'"key": "', b'"key": "0', 1), id="other-key"),
+        pytest.param(lambda d: _repacked(d, format=99), id="other-format"),
+        pytest.param(lambda d: _repacked(d, key="0" * 64), id="other-key"),
+        pytest.param(lambda d: _repacked(d, notes="not warnings"), id="other-notes"),
+        pytest.param(lambda d: _repacked(d, kb=b"\x00" * 64), id="not-a-store"),
         pytest.param(_foreign_entry, id="pickle-with-a-command"),
     ],
 )
@@ -251,3 +273,18 @@ def test_a_cache_hit_reads_no_yaml(cache, folder) -> None:
         env={**os.environ, "IMMUNOKB_CACHE_DIR": str(cache)},
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_a_foreign_entity_record_is_refused_never_run(cache, folder) -> None:
+    MARKER.unlink(missing_ok=True)
+    _load(folder)
+    (entry,) = _entries(cache)
+    data = entry.read_bytes()
+    parts = marshal.loads(_store.Packed(str(entry), first="kb").first)
+    parts["store"]["blobs"]["zzq-effect"] = pickle.dumps(_Exploit())
+    entry.write_bytes(_repacked(data, kb=marshal.dumps(parts)))
+    kb = _load(folder)  # the entry is intact: records are checked when first used
+    with pytest.raises(immunokb.ImmunoKBError, match=r"stored record of 'zzq-effect'.*cache=False"):
+        kb.get("zzq-effect")
+    assert not MARKER.exists()
+    assert kb.get("sipuleucel-T").id == "sipuleucel-t"  # the other records are fine

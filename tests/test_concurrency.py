@@ -110,15 +110,15 @@ def test_threads_loading_a_broken_corpus_all_get_the_same_errors() -> None:
 
 _FIRST_LOAD_RACE = """
 import json, threading, time
-import immunokb, immunokb._build as build_module
+import immunokb, immunokb._snapshot as snapshot_module
 
 builds = []
-original = build_module.build
-def slow_build(*args, **kwargs):
+original = snapshot_module.read
+def slow_read(*args, **kwargs):
     builds.append(threading.get_ident())
-    time.sleep(0.2)  # widen the window in which other threads could start a build
+    time.sleep(0.2)  # widen the window in which other threads could start a load
     return original(*args, **kwargs)
-build_module.build = slow_build
+snapshot_module.read = slow_read
 
 barrier = threading.Barrier({threads})
 results = []

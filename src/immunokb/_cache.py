@@ -16,11 +16,16 @@ Design:
   bytes of this package's own modules (so an upgrade, or an edit in a development
   checkout, can never be served an old result), the fields declared as your own,
   and every document's path, folders and bytes, in order.
-- **Entry.** One file per key: a magic line, a JSON header (format, key, size and
-  SHA-256 of the payload), then the payload: the sources, the entities and the
-  documents' warnings, pickled. A reader checks the magic, the key, the size and
-  the checksum before unpickling, unpickles with an allow-list (only immunokb's
-  model classes and ``datetime.date`` may be named), and checks the shapes it got.
+- **Entry.** One file per key, in the layout of :func:`immunokb._store.pack`: a
+  magic line, a header (format, key, the documents' warnings, and each section's
+  offset, length and SHA-256), then two sections. ``kb`` holds the sources
+  (pickled) and the :class:`~immunokb._store.Store`: the plain indexes and one
+  pickle per entity. ``search`` holds the search index, built when the entry is
+  written, so that the first search after a load reads it instead of indexing.
+  A reader checks the magic, the format, the key and the ``kb`` section's
+  checksum, and unpickles with an allow-list (only immunokb's model classes and
+  ``datetime.date`` may be named): the sources at once, each entity when it is
+  first used. The ``search`` section is read, and checked, on the first search.
   Anything unexpected (a truncated, corrupt, foreign or stale file) counts as a
   miss: the documents are parsed again and the entry is rewritten.
 - **Writes** go to a temporary file in the same directory, then ``os.replace``:
@@ -34,35 +39,49 @@ Design:
 from __future__ import annotations
 
 import functools
-import hashlib
-import io
-import json
+import marshal
 import os
-import pickle
 import sys
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from . import _models
 from ._errors import DocumentWarning
-from ._load import RawDocument
-from ._models import AnyEntity, Source
+from ._models import Source
+from ._store import Packed, Store, load_models, pack
 
-__all__ = ["MAX_ENTRIES", "cache_dir", "cache_key", "read", "write"]
+if TYPE_CHECKING:
+    from ._kb import KnowledgeBase
+    from ._load import RawDocument
 
-FORMAT = 1
+__all__ = ["MAX_ENTRIES", "Entry", "cache_dir", "cache_key", "read", "write"]
+
+FORMAT = 2
 """Version of the entry layout; part of every key."""
 
 MAX_ENTRIES = 16
 """How many cached knowledge bases are kept (the most recently written)."""
 
-_MAGIC = b"immunokb-cache\n"
 _SUFFIX = ".kbcache"
 
-Entry = tuple[tuple[Source, ...], tuple[AnyEntity, ...], tuple[DocumentWarning, ...]]
-"""What an entry holds: sources, entities and the documents' warnings."""
+
+class Entry:
+    """What an entry holds: the store, the sources and the documents' warnings."""
+
+    __slots__ = ("search", "sources", "store", "warnings")
+
+    def __init__(
+        self,
+        store: Store,
+        sources: tuple[Source, ...],
+        warnings: tuple[DocumentWarning, ...],
+        search: Callable[[], bytes | None],
+    ) -> None:
+        """Hold the parts of an entry read back (``search`` reads its index on demand)."""
+        self.store = store
+        self.sources = sources
+        self.warnings = warnings
+        self.search = search
 
 
 def cache_dir() -> Path | None:
@@ -86,6 +105,8 @@ def cache_dir() -> Path | None:
 @functools.lru_cache(maxsize=1)
 def _code_digest() -> bytes:
     """Hash of this package's modules: a changed loader never reads an old entry."""
+    import hashlib  # noqa: PLC0415 - only loads with paths hash
+
     import pydantic  # noqa: PLC0415 - already imported by the models
 
     digest = hashlib.sha256()
@@ -102,6 +123,9 @@ def cache_key(
     extra_fields: Sequence[str] = (),
 ) -> str:
     """The key of a build of ``documents``: a hex SHA-256 (see the module docstring)."""
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
     digest = hashlib.sha256(_code_digest())
     digest.update(json.dumps([content_version, sorted(extra_fields)]).encode())
     for document in documents:
@@ -115,37 +139,14 @@ def _entry_path(directory: Path, key: str) -> Path:
     return directory / f"kb-{key}{_SUFFIX}"
 
 
-_ALLOWED_MODULES = {"immunokb._models": frozenset(_models.__all__) | {"FrozenMapping"}}
-
-
-class _Unpickler(pickle.Unpickler):
-    """Unpickles models only: any other class or function named is refused."""
-
-    def find_class(self, module: str, name: str) -> Any:  # noqa: ANN401 - pickle's API
-        if name in _ALLOWED_MODULES.get(module, ()) or (module, name) == ("datetime", "date"):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
-
-
-def _shaped(value: object) -> Entry | None:
-    """``value`` if it has an entry's shape, else None."""
-    if not (isinstance(value, tuple) and len(value) == 3):
+def _notes(value: object) -> tuple[DocumentWarning, ...] | None:
+    """The warnings recorded in a header, or None if they are not what was written."""
+    if not (isinstance(value, tuple) and all(isinstance(n, tuple) and len(n) == 4 for n in value)):
         return None
-    sources, entities, notes = value
-    if not (
-        isinstance(sources, tuple)
-        and all(isinstance(s, Source) for s in sources)
-        and isinstance(entities, tuple)
-        and all(isinstance(e, _models.Entity) for e in entities)
-        and isinstance(notes, tuple)
-        and all(isinstance(n, tuple) and len(n) == 4 for n in notes)
-    ):
-        return None
-    warnings = tuple(
+    return tuple(
         DocumentWarning(reason, path=path, line=line, field=field)
-        for reason, path, line, field in notes
+        for reason, path, line, field in value
     )
-    return sources, entities, warnings
 
 
 def read(key: str) -> Entry | None:
@@ -154,57 +155,54 @@ def read(key: str) -> Entry | None:
     if directory is None:
         return None
     try:
-        raw = _entry_path(directory, key).read_bytes()
-    except OSError:
+        packed = Packed(str(_entry_path(directory, key)), first="kb")
+    except (OSError, ValueError):
         return None
-    if not raw.startswith(_MAGIC):
+    meta = packed.meta
+    if meta.get("format") != FORMAT or meta.get("key") != key:
         return None
-    header_end = raw.find(b"\n", len(_MAGIC))
-    try:
-        header = json.loads(raw[len(_MAGIC) : header_end])
-    except (ValueError, UnicodeDecodeError):
-        return None
-    payload = raw[header_end + 1 :]
-    if (
-        header_end < 0
-        or not isinstance(header, dict)
-        or header.get("format") != FORMAT
-        or header.get("key") != key
-        or header.get("size") != len(payload)
-        or header.get("sha256") != hashlib.sha256(payload).hexdigest()
-    ):
+    notes = _notes(meta.get("notes"))
+    data = packed.verified("kb", packed.first)
+    if notes is None or data is None:
         return None
     try:
-        value = _Unpickler(io.BytesIO(payload)).load()
-    except Exception:  # any failure to unpickle is a miss, never an error
+        parts = marshal.loads(data)  # noqa: S302 - checked against the header's SHA-256
+        store = Store.from_data(parts["store"])
+        sources = load_models(parts["sources"])
+    except Exception:  # any failure to read back is a miss, never an error
         return None
-    return _shaped(value)
+    if not (isinstance(sources, tuple) and all(isinstance(s, Source) for s in sources)):
+        return None
+    return Entry(store, sources, notes, lambda: packed.section("search", verify=True))
 
 
-def write(
-    key: str,
-    sources: tuple[Source, ...],
-    entities: tuple[AnyEntity, ...],
-    warnings: tuple[DocumentWarning, ...],
-) -> None:
-    """Store an entry for ``key`` atomically; give up silently if the cache is unwritable."""
+def write(key: str, kb: KnowledgeBase, warnings: tuple[DocumentWarning, ...]) -> None:
+    """Store an entry for ``key`` atomically; give up silently if the cache is unwritable.
+
+    The search index is built here (if the knowledge base has none yet), so that
+    loads served by this entry search at once.
+    """
+    import pickle  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
     directory = cache_dir()
     if directory is None:
         return
+    kb_part = marshal.dumps(
+        {
+            "store": kb._store.data(),
+            "sources": pickle.dumps(kb.sources, protocol=pickle.HIGHEST_PROTOCOL),
+        }
+    )
+    search = kb._search_index().dumps()
     notes = tuple((w.reason, w.path, w.line, w.field) for w in warnings)
-    payload = pickle.dumps((sources, entities, notes), protocol=pickle.HIGHEST_PROTOCOL)
-    header = {
-        "format": FORMAT,
-        "key": key,
-        "size": len(payload),
-        "sha256": hashlib.sha256(payload).hexdigest(),
-    }
+    data = pack({"format": FORMAT, "key": key, "notes": notes}, {"kb": kb_part, "search": search})
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=_SUFFIX)
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(_MAGIC + json.dumps(header).encode() + b"\n" + payload)
+                out.write(data)
             os.replace(temporary, _entry_path(directory, key))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -12,13 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import _snapshot
 from ._errors import DocumentError, DocumentWarning
 from ._kb import KnowledgeBase
-
-if sys.version_info >= (3, 11):
-    from importlib.resources import files
-else:  # pragma: no cover - exercised on Python 3.10 only
-    from importlib_resources import files
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
@@ -96,14 +92,24 @@ def _walk_bundled(
             yield RawDocument(f"{prefix}{child.name}", child.read_bytes(), folders)
 
 
+def _package_files() -> Traversable:
+    # importlib.resources (and the tempfile, shutil and compression modules it
+    # imports) costs milliseconds: imported only when the documents are read.
+    if sys.version_info >= (3, 11):
+        from importlib.resources import files  # noqa: PLC0415
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        from importlib_resources import files  # noqa: PLC0415
+    return files("immunokb")
+
+
 def bundled_documents() -> list[RawDocument]:
     """The package's documents, in a stable order."""
-    return list(_walk_bundled(files("immunokb").joinpath("data"), "immunokb/data/", ()))
+    return list(_walk_bundled(_package_files().joinpath("data"), "immunokb/data/", ()))
 
 
 def bundled_content_version() -> str:
     """The version of the bundled content (``data/CONTENT_VERSION``), e.g. ``1.0.0``."""
-    raw: str = files("immunokb").joinpath("data", "CONTENT_VERSION").read_text(encoding="utf-8")
+    raw: str = _package_files().joinpath("data", "CONTENT_VERSION").read_text(encoding="utf-8")
     return raw.strip()
 
 
@@ -147,13 +153,17 @@ def _inside(target: Path, root: Path) -> bool:
 class _Walk:
     def __init__(self, found: Gathered) -> None:
         self.found = found
-        self.seen_files: set[Path] = set()
+        # Files are told apart by device and inode (what a stat already gives, where
+        # resolving every path would cost a system call per path component).
+        self.seen_files: set[tuple[int, int]] = set()
         self.seen_dirs: set[Path] = set()
 
-    def add_file(self, path: str, real: Path, size: int, folders: tuple[str, ...]) -> None:
-        if real in self.seen_files:  # named twice (a folder and a file in it, or a link)
+    def add_file(
+        self, path: str, identity: tuple[int, int], size: int, folders: tuple[str, ...]
+    ) -> None:
+        if identity in self.seen_files:  # named twice (a folder and a file in it, or a link)
             return
-        self.seen_files.add(real)
+        self.seen_files.add(identity)
         data = _read(path, size, self.found)
         if data is not None:
             self.found.documents.append(RawDocument(path, data, folders))
@@ -200,8 +210,7 @@ class _Walk:
             elif not stat.S_ISREG(info.st_mode) or not is_document_name(entry.name):
                 self.found.skipped.append(entry.path)
             else:
-                real = target or _resolve(entry.path) or Path(entry.path).absolute()
-                self.add_file(entry.path, real, info.st_size, folders)
+                self.add_file(entry.path, (info.st_dev, info.st_ino), info.st_size, folders)
 
 
 def gather(paths: Sequence[str | os.PathLike[str]]) -> Gathered:
@@ -237,8 +246,8 @@ def gather(paths: Sequence[str | os.PathLike[str]]) -> Gathered:
                 )
             )
         else:
-            real = Path(path).resolve()
-            walk.add_file(path, real, info.st_size, (real.parent.name,))
+            folder = Path(path).resolve().parent.name
+            walk.add_file(path, (info.st_dev, info.st_ino), info.st_size, (folder,))
     return found
 
 
@@ -259,6 +268,13 @@ def _announce(kb: KnowledgeBase) -> None:
             field=first.field,
         )
     warnings.warn(first, stacklevel=3)
+
+
+def _build_bundled() -> KnowledgeBase:
+    """The bundled knowledge base parsed from its documents (no usable snapshot)."""
+    from ._build import build  # noqa: PLC0415 - keep `import immunokb` free of YAML
+
+    return build(bundled_documents(), content_version=bundled_content_version())
 
 
 def load(
@@ -295,9 +311,9 @@ def load(
             field kept, a link skipped); every one is in ``kb.warnings``.
     """
     if not paths:
-        from ._build import build  # noqa: PLC0415 - keep `import immunokb` free of YAML
-
         if not bundled:
+            from ._build import build  # noqa: PLC0415 - keep `import immunokb` free of YAML
+
             return build(())
         global _bundled  # noqa: PLW0603 - the per-process cache, guarded by _lock
         kb = _bundled
@@ -305,7 +321,7 @@ def load(
             with _lock:
                 kb = _bundled
                 if kb is None:
-                    kb = build(bundled_documents(), content_version=bundled_content_version())
+                    kb = _snapshot.read() or _build_bundled()
                     _bundled = kb
         return kb
     from . import _cache  # noqa: PLC0415 - only loads with paths use the cache
@@ -317,12 +333,12 @@ def load(
     key = None if found.errors or not cache else _cache.cache_key(documents, version, declared)
     entry = None if key is None else _cache.read(key)
     if entry is not None:
-        sources, entities, notes = entry
-        kb = KnowledgeBase(
-            sources=sources,
-            entities=entities,
+        kb = KnowledgeBase._open(
+            entry.store,
+            entry.sources,
             content_version=version,
-            warnings=(*found.warnings, *notes),
+            warnings=(*found.warnings, *entry.warnings),
+            search_data=entry.search,
         )
     else:
         from ._build import build  # noqa: PLC0415 - a cache hit reads no YAML
@@ -336,7 +352,7 @@ def load(
         )
         if key is not None:
             notes = kb.warnings[len(found.warnings) :]
-            _cache.write(key, kb.sources, kb.entities, notes)
+            _cache.write(key, kb, notes)
     _announce(kb)
     return kb
 

@@ -22,13 +22,14 @@ import io
 import marshal
 import pickle
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
 
 from . import _models
+from ._errors import ImmunoKBError
 from ._evidence import evidence
 from ._models import AnyEntity, Therapy, Vaccine
 from ._normalize import normalize
@@ -63,8 +64,14 @@ def model_fields() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(
         (name, tuple(cls.model_fields))
         for name in sorted(_models.__all__)
-        if isinstance(cls := getattr(_models, name), type)
-        and issubclass(cls, BaseModel)
+        if isinstance(cls := getattr(_models, name), type) and issubclass(cls, BaseModel)
+    )
+
+
+def _unreadable(entity_id: str, why: str) -> str:
+    return (
+        f"the stored record of {entity_id!r} cannot be read ({why}); load with cache=False, "
+        "or delete the cache directory (IMMUNOKB_CACHE_DIR), to parse the documents again"
     )
 
 
@@ -87,6 +94,7 @@ class Store:
         "_blobs",
         "_lock",
         "_memo",
+        "_unpickle",
         "broader",
         "cancer_types",
         "exact",
@@ -128,6 +136,7 @@ class Store:
     _blobs: dict[str, bytes] | None
     _all: tuple[AnyEntity, ...] | None
     _lock: threading.Lock
+    _unpickle: Callable[[bytes], Any]
 
     def __init__(
         self,
@@ -135,6 +144,7 @@ class Store:
         *,
         memo: dict[str, AnyEntity] | None = None,
         blobs: Mapping[str, bytes] | None = None,
+        trusted: bool = False,
     ) -> None:
         """Wrap an index (see :meth:`index_of`) and the entities or their pickles."""
         setter = object.__setattr__
@@ -156,6 +166,7 @@ class Store:
             setter(self, name, MappingProxyType(index[name]))
         setter(self, "_memo", {} if memo is None else memo)
         setter(self, "_blobs", None if blobs is None else dict(blobs))
+        setter(self, "_unpickle", pickle.loads if trusted else load_models)
         setter(self, "_all", None)
         setter(self, "_lock", threading.Lock())
 
@@ -213,7 +224,11 @@ class Store:
 
     def dumps(self) -> bytes:
         """The store serialised: its indexes and one pickle per entity (see :meth:`loads`)."""
-        index = {
+        return marshal.dumps(self.data())
+
+    def data(self) -> dict[str, Any]:
+        """The store as plain data for :mod:`marshal`: indexes, and one pickle per entity."""
+        return {
             "format": FORMAT,
             "models": model_fields(),
             "ids": self.ids,
@@ -239,10 +254,9 @@ class Store:
                 for entity in self.all()
             },
         }
-        return marshal.dumps(index)
 
     @classmethod
-    def loads(cls, data: bytes) -> Store:
+    def loads(cls, data: bytes, *, trusted: bool = False) -> Store:
         """A store read back from :meth:`dumps`; entities are unpickled on first use.
 
         Raises:
@@ -252,6 +266,19 @@ class Store:
             index = marshal.loads(data)  # noqa: S302 - our own file, checked by the caller
         except (EOFError, ValueError, TypeError) as exc:
             raise ValueError(f"not a serialised store: {exc}") from None
+        return cls.from_data(index, trusted=trusted)
+
+    @classmethod
+    def from_data(cls, index: object, *, trusted: bool = False) -> Store:
+        """A store from :meth:`data` read back; entities are unpickled on first use.
+
+        ``trusted`` pickles (the package's own snapshot, as trusted as its code) are
+        unpickled by :func:`pickle.loads`; others (the user cache) with the
+        allow-list of :func:`load_models`.
+
+        Raises:
+            ValueError: ``index`` is not a store of this format and these models.
+        """
         if not isinstance(index, dict) or index.get("format") != FORMAT:
             raise ValueError("not a serialised store of this format")
         if index.get("models") != model_fields():
@@ -265,7 +292,7 @@ class Store:
             and all(isinstance(index.get(name), dict) for name in ("kinds", "labels", "exact"))
         ):
             raise ValueError("a serialised store without its entities")
-        return cls(index, blobs=blobs)
+        return cls(index, blobs=blobs, trusted=trusted)
 
     # ------------------------------------------------------------------ entities
 
@@ -288,9 +315,12 @@ class Store:
                 blobs = self._blobs
                 if blobs is None:
                     raise KeyError(entity_id)
-                loaded = load_models(blobs[entity_id])
+                try:
+                    loaded = self._unpickle(blobs[entity_id])
+                except Exception as exc:  # a damaged or foreign record, never run
+                    raise ImmunoKBError(_unreadable(entity_id, str(exc))) from None
                 if not (isinstance(loaded, _ENTITY_CLASSES) and loaded.id == entity_id):
-                    raise ValueError(f"the store's record of {entity_id!r} is not that entity")
+                    raise ImmunoKBError(_unreadable(entity_id, "it holds something else"))
                 found = self._memo[entity_id] = loaded
         return found
 
