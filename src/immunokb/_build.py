@@ -786,8 +786,27 @@ def _claims(spec: _EntityDoc, key: str) -> tuple[tuple[Any, ...], bool]:
 
 def _says(said: str, words: str) -> bool:
     """Whether normalised quote text contains ``words`` as whole words (case aside)."""
-    pattern = r"(?<!\w)" + re.escape(normalize_quote(words)) + r"(?!\w)"
+    needle = normalize_quote(words)
+    if said.isascii() and needle.isascii():
+        # The same test without compiling a pattern per name (thousands of names
+        # overflow re's cache): on ASCII, ignoring case is comparing lower case.
+        haystack, needle = said.lower(), needle.lower()
+        at = haystack.find(needle)
+        while at >= 0:
+            end = at + len(needle)
+            before = at == 0 or not _is_word(haystack[at - 1])
+            after = end >= len(haystack) or not _is_word(haystack[end])
+            if before and after:
+                return True
+            at = haystack.find(needle, at + 1)
+        return False
+    pattern = r"(?<!\w)" + re.escape(needle) + r"(?!\w)"
     return re.search(pattern, said, re.IGNORECASE) is not None
+
+
+def _is_word(char: str) -> bool:
+    """Whether ``char`` is a word character (a letter, digit or underscore, in any script)."""
+    return char.isalnum() or char == "_"
 
 
 def _phase_pattern(*numbers: str) -> re.Pattern[str]:

@@ -128,10 +128,15 @@ def cache_key(
 
     digest = hashlib.sha256(_code_digest())
     digest.update(json.dumps([content_version, sorted(extra_fields)]).encode())
+    update = digest.update
     for document in documents:
-        head = json.dumps([document.path, list(document.folders), len(document.data)])
-        digest.update(head.encode())
-        digest.update(document.data)
+        # Each part is preceded by its length, so no two lists of documents hash alike.
+        head = [document.path, *document.folders]
+        update(f"{len(head)}:{len(document.data)}:".encode())
+        for part in head:
+            encoded = part.encode("utf-8", "surrogateescape")
+            update(b"%d:%s" % (len(encoded), encoded))
+        update(document.data)
     return digest.hexdigest()
 
 

@@ -125,8 +125,9 @@ def _read(path: str, size: int, found: Gathered) -> bytes | None:
         )
         return None
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+        data = _read_at_most(path, size + 1)
+        if len(data) > size:  # it grew since we looked: read it whole, up to the limit
+            data = _read_at_most(path, MAX_DOCUMENT_BYTES + 1)
     except OSError as exc:
         found.errors.append(DocumentError(f"cannot read the file: {exc.strerror}", path=path))
         return None
@@ -136,6 +137,26 @@ def _read(path: str, size: int, found: Gathered) -> bytes | None:
         )
         return None
     return data
+
+
+def _read_at_most(path: str, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the file (a buffer the size the file is expected to have).
+
+    Asking for the largest document allowed would allocate 2 MiB for every file.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        parts = []
+        left = limit
+        while left > 0:
+            part = os.read(descriptor, left)
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+    finally:
+        os.close(descriptor)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _resolve(path: str) -> Path | None:

@@ -18,7 +18,6 @@ never presented as quoted.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
@@ -684,6 +683,8 @@ AnyEntity = Vaccine | Therapy | SideEffect | CancerType
 def _add_months(day: dt.date, months: int) -> dt.date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    import calendar  # noqa: PLC0415 - a few milliseconds of import, needed only here
+
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
