@@ -44,7 +44,7 @@ from ._results import ResultList
 from ._store import Store
 
 if TYPE_CHECKING:
-    from ._fuzzy import GramIndex
+    from ._fuzzy import Suggester
     from ._search import SearchIndex
 
 __all__ = ["KnowledgeBase"]
@@ -223,7 +223,7 @@ class KnowledgeBase:
     _kinds: dict[str, tuple[Any, ...]]
     _search: SearchIndex | None
     _search_data: Callable[[], bytes | None] | None
-    _suggester: GramIndex | None
+    _suggester: Suggester | None
     _facet_index: _Facets | None
     _lock: threading.Lock
     _content_version: str | None
@@ -451,11 +451,8 @@ class KnowledgeBase:
         in it, scores at least 0.8 so that a partial name finds its entity. Labels
         scoring under 0.6 are not suggested. Ties break by name.
         """
-        import difflib  # noqa: PLC0415 - only a miss needs it
+        from ._fuzzy import Suggester  # noqa: PLC0415 - only a miss needs it
 
-        from ._fuzzy import GramIndex  # noqa: PLC0415
-
-        key = key[:_MAX_NAME_QUERY]
         if not key:
             return ()
         store = self._store
@@ -464,22 +461,20 @@ class KnowledgeBase:
             with self._lock:
                 suggester = self._suggester
                 if suggester is None:
-                    suggester = GramIndex(store.labels, 3)
+                    suggester = Suggester(
+                        store.labels,
+                        candidates=_SUGGEST_CANDIDATES * 4,
+                        cutoff=_SUGGEST_CUTOFF,
+                        max_key=_MAX_NAME_QUERY,
+                    )
                     object.__setattr__(self, "_suggester", suggester)
-        wanted = _KIND_TAGS[kind]
-        best: dict[str, float] = {}
-        for label in suggester.candidates(key, limit=_SUGGEST_CANDIDATES * 4):
-            entity_id = store.labels[label]
-            if store.kinds[entity_id] not in wanted:
-                continue
-            ratio = difflib.SequenceMatcher(None, key, label).ratio()
-            if key in label or label in key:
-                ratio = max(ratio, 0.8)
-            best[entity_id] = max(ratio, best.get(entity_id, 0.0))
-        scored = sorted(
-            (-round(r, 6), store.names[i]) for i, r in best.items() if r >= _SUGGEST_CUTOFF
+        kinds, wanted = store.kinds, _KIND_TAGS[kind]
+        return suggester.suggest(
+            key,
+            name=store.names.__getitem__,
+            keep=None if kind is Entity else lambda entity_id: kinds[entity_id] in wanted,
+            limit=_MAX_SUGGESTIONS,
         )
-        return tuple(name for _, name in scored[:_MAX_SUGGESTIONS])
 
     def _below(self, entity_id: str, *, transitive: bool) -> list[str]:
         """Ids of the entities whose broader links lead to this one, breadth first."""
