@@ -74,3 +74,33 @@ def test_running_against_the_installed_wheel() -> None:
     path = Path(immunokb.__file__).resolve()
     assert "site-packages" in path.parts
     assert not (path.parents[2] / "pyproject.toml").exists()
+
+
+def test_import_loads_nothing_until_a_name_is_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import immunokb\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('immunokb.') or m == 'pydantic')\n"
+        "assert loaded == [], loaded\n"
+        "assert set(immunokb.__all__) <= set(dir(immunokb))\n"
+        "therapy = immunokb.Therapy\n"
+        "assert 'immunokb._models' in sys.modules and 'immunokb._kb' not in sys.modules\n"
+        "assert immunokb.Therapy is therapy  # kept after the first access\n"
+        "from immunokb import *  # noqa: F403\n"
+        "assert KnowledgeBase is immunokb.KnowledgeBase  # noqa: F405\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_public_name_is_the_object_of_its_module() -> None:
+    for name in immunokb.__all__:
+        if name == "__version__":
+            continue
+        value = getattr(immunokb, name)
+        module = getattr(value, "__module__", None)
+        if isinstance(module, str) and module.startswith("immunokb."):
+            home = __import__(module, fromlist=[name])
+            assert getattr(home, name) is value, name
