@@ -109,9 +109,25 @@ def test_bundled_or_not_are_different_entries(cache, builds, corpus) -> None:
 MARKER = Path(tempfile.gettempdir()) / "immunokb-cache-test-should-not-exist"
 
 
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+
+
+def _section_start(data: bytes, name: str) -> tuple[int, int]:
+    """Where a section of an entry starts in its bytes, and its length."""
+    with tempfile.NamedTemporaryFile(delete=False) as out:
+        out.write(data)
+    try:
+        packed = _store.Packed(out.name)
+    finally:
+        os.unlink(out.name)
+    offset, length, _ = packed.sections[name]
+    return packed.start + offset, length
+
+
 def _damage_payload(data: bytes) -> bytes:
-    middle = len(data) - 100
-    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+    start, length = _section_start(data, "kb")
+    return _flip(data, start + length // 2)
 
 
 def _repacked(data: bytes, **changes: object) -> bytes:
@@ -142,7 +158,7 @@ def _foreign_entry(data: bytes) -> bytes:
     with tempfile.NamedTemporaryFile(delete=False) as out:
         out.write(data)
     try:
-        parts = marshal.loads(_store.Packed(out.name, first="kb").first)
+        parts = marshal.loads(_store.Packed(out.name, first="kb").first)  # noqa: S302
     finally:
         os.unlink(out.name)
     parts["sources"] = pickle.dumps(_Exploit())
@@ -280,7 +296,7 @@ def test_a_foreign_entity_record_is_refused_never_run(cache, folder) -> None:
     _load(folder)
     (entry,) = _entries(cache)
     data = entry.read_bytes()
-    parts = marshal.loads(_store.Packed(str(entry), first="kb").first)
+    parts = marshal.loads(_store.Packed(str(entry), first="kb").first)  # noqa: S302
     parts["store"]["blobs"]["zzq-effect"] = pickle.dumps(_Exploit())
     entry.write_bytes(_repacked(data, kb=marshal.dumps(parts)))
     kb = _load(folder)  # the entry is intact: records are checked when first used
@@ -288,3 +304,15 @@ def test_a_foreign_entity_record_is_refused_never_run(cache, folder) -> None:
         kb.get("zzq-effect")
     assert not MARKER.exists()
     assert kb.get("sipuleucel-T").id == "sipuleucel-t"  # the other records are fine
+
+
+def test_a_damaged_search_index_is_rebuilt_on_first_search(cache, builds, folder) -> None:
+    first = _load(folder)
+    expected = first.search("immunotherapy")
+    (entry,) = _entries(cache)
+    data = entry.read_bytes()
+    start, length = _section_start(data, "search")
+    entry.write_bytes(_flip(data, start + length // 2))
+    again = _load(folder)
+    assert len(builds) == 1  # the entities are intact: served from the cache
+    assert again.search("immunotherapy") == expected  # the index is built, not read
