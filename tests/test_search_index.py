@@ -475,6 +475,61 @@ def test_the_bundled_knowledge_base_ranks_exactly_as_the_reference() -> None:
     same_results(ENTITIES, SOURCES, _bundled_queries(400, 1), [1, 3, 10, 40])
 
 
+def test_four_byte_numbers_rank_the_same() -> None:
+    # Past 65,536 documents, codes or words, numbers take four bytes: the same results.
+    with mock.patch.object(_search, "_NARROW", 1):
+        wide = SearchIndex(ENTITIES, SOURCES)
+    data = wide.dumps()
+    assert data[20:23] == b"III"
+    assert len(data) > len(SearchIndex(ENTITIES, SOURCES).dumps())
+    reference = ReferenceIndex(ENTITIES, SOURCES)
+    read = loaded(wide, ENTITIES, SOURCES)
+    for query in _bundled_queries(100, 4):
+        expected = reference.search(query, 10)
+        assert wide.search(query, 10) == expected, query
+        assert read.search(query, 10) == expected, query
+
+
+def test_the_byte_order_code_of_big_endian_machines() -> None:
+    # On a big-endian machine numbers are swapped on the way out and back in. Run that
+    # code here: its bytes are then big-endian, and must read back as the same index.
+    native = SearchIndex(ENTITIES, SOURCES)
+    with mock.patch.object(_search, "_LITTLE", False):
+        swapped = SearchIndex(ENTITIES, SOURCES)
+        read = loaded(swapped, ENTITIES, SOURCES)
+    assert swapped.dumps() != native.dumps()
+    for query in _bundled_queries(40, 6):
+        expected = native.search(query, 10)
+        assert swapped.search(query, 10) == expected, query
+        assert read.search(query, 10) == expected, query
+
+
+def test_typos_read_the_same_words_as_before() -> None:
+    reference = ReferenceIndex(ENTITIES, SOURCES)
+    built = SearchIndex(ENTITIES, SOURCES)
+    read = loaded(built, ENTITIES, SOURCES)
+    rng = random.Random(5)
+    # Words with few distinct bigrams compare with the whole vocabulary.
+    misspelt = ["aaaa", "eeeee", "tttt", "abab", "免疫療法x", "टीकाा"]
+    misspelt += [
+        _typo(w, rng.randrange(10), rng.choice("aeiousnt"), rng.randrange(4))
+        for w in VOCABULARY
+        if len(w) >= 4
+    ]
+    for word in misspelt:
+        expected = list(reference.expand(word).items())  # in the same order, too
+        assert list(built.expand(word).items()) == expected, word
+        assert list(read.expand(word).items()) == expected, word
+
+
+def test_a_typo_with_few_bigrams_is_compared_with_every_word() -> None:
+    # "aaaa" has three distinct padded bigrams: GramIndex.near then checks every word.
+    text = "aaa went by\n\naaaaa and aaab\n\n## zzz\n\nbaaa zzzzz, then aaa again"
+    source = immunokb.Source(id="few", title="few", text=text, path="few.md")
+    same_results([], [source], ["aaaa", "zzzz", "aaaa zzzz", "aaaa baaa"], [1, 2, 10])
+    assert set(SearchIndex([], [source]).expand("aaaa")) == {"aaa", "aaaaa", "aaab", "baaa"}
+
+
 def _recombined(count: int, seed: int) -> list[immunokb.Source]:
     """``count`` passages of three bundled sentences each, 50 to a source."""
     sentences = [
@@ -637,6 +692,7 @@ def _load(data: object) -> SearchIndex:
         DATA[:20] + b"Q" + DATA[21:],
         DATA[:20] + b"I" + DATA[21:],
         DATA[:21] + b"d" + DATA[22:],
+        DATA[:22] + b"B" + DATA[23:],
     ],
 )
 def test_malformed_data_is_a_value_error(data: bytes) -> None:
@@ -657,7 +713,7 @@ def test_every_truncation_is_a_value_error() -> None:
 
 
 def test_a_changed_count_is_a_value_error() -> None:
-    for field in range(13):
+    for field in range(len(_search._COUNTS)):
         offset = 24 + 8 * field
         (value,) = struct.unpack_from("<Q", DATA, offset)
         for changed in (value + 1, value - 1 if value else 2**63, 2**64 - 1):
@@ -702,7 +758,7 @@ def test_damaged_data_never_fails_but_with_value_error(changes: list[tuple[int, 
 
 
 def test_threads_share_a_freshly_loaded_index() -> None:
-    # First uses (checking a term's postings, building the typo index) race here.
+    # First uses of a loaded index (each term's postings are checked once) race here.
     sources = [*SOURCES, *_recombined(300, 5)]
     built = SearchIndex(ENTITIES, sources)
     questions = _bundled_queries(60, 9)

@@ -33,8 +33,8 @@ nothing and a loaded index holds a handful of buffers rather than millions of
 Python objects. Documents are numbered in the final tie-break order (entities by
 id, then passages by source id and offset), so a document's number *is* its
 tie-break. BM25's term-frequency factor depends on the term's count and the
-document's length alone, and a corpus has only a few hundred distinct values of
-it: each posting stores a *code*, the rank of its value in one shared table
+document's length alone, and a corpus typically has a few hundred distinct values
+of it: each posting stores a *code*, the rank of its value in one shared table
 (highest first), and each term's postings are sorted by code, then by document.
 That is impact order: a term's best documents come first.
 
@@ -44,10 +44,12 @@ That is impact order: a term's best documents come first.
 - A query of **several words** is answered by branch and bound over *which* of
   the words a document contains. The documents containing a given subset of the
   words are found with set operations (run in C), and each word's best possible
-  contribution bounds their score; a subset that cannot reach the current tenth
-  best score is never scored. Subsets with all the words come first, so the
+  contribution bounds their score; a subset that cannot reach the lowest score
+  of the current best ``limit`` is never scored. Subsets with all the words come first, so the
   threshold rises early and most of the others are pruned.
 - Entities that get a name boost are few and are scored on their own, exactly.
+- A word not in the vocabulary is looked up in the words' bigram index, stored
+  with the rest, so that a typo costs no index build either.
 
 Every score is computed with the same floating-point operations, in the same
 order, as a plain term-at-a-time BM25, so the results (scores to the last bit
@@ -62,7 +64,6 @@ import math
 import re
 import struct
 import sys
-import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -74,7 +75,7 @@ from operator import add, neg
 from typing import Any
 
 from ._evidence import evidence
-from ._fuzzy import GramIndex
+from ._fuzzy import grams, within_one_edit
 from ._models import AnyEntity, Citation, Hit, Source
 from ._normalize import normalize
 from ._provenance import HEADING, THEMATIC_BREAK
@@ -230,7 +231,7 @@ def _saturate(count: int, relative_length: float) -> float:
 # found through offsets; terms and exact names are sorted, for bisection.
 
 _MAGIC = b"immunokb search\n"
-_HEADER = struct.Struct("<16sIcc2x13Q")
+_HEADER = struct.Struct("<16sI3sx16Q")
 _COUNTS = (
     "entities",
     "passages",
@@ -245,12 +246,21 @@ _COUNTS = (
     "phrase_bytes",
     "entity_bytes",
     "source_bytes",
+    "grams",
+    "gram_postings",
+    "gram_bytes",
 )
 _LITTLE = sys.byteorder == "little"
+# Numbers below this count (documents, codes, terms) are stored in two bytes, not four.
+_NARROW = 1 << 16
 
 
-def _layout(doc: str, code: str, n: Mapping[str, int]) -> list[tuple[str, str, int]]:
-    """The sections in order: (name, array type code, number of items)."""
+def _layout(types: str, n: Mapping[str, int]) -> list[tuple[str, str, int]]:
+    """The sections in order: (name, array type code, number of items).
+
+    ``types`` gives the type codes of document numbers, value codes and term numbers.
+    """
+    doc, code, term = types[0], types[1], types[2]
     return [
         ("sat", "d", n["codes"]),
         ("idf", "d", n["terms"]),
@@ -276,6 +286,10 @@ def _layout(doc: str, code: str, n: Mapping[str, int]) -> list[tuple[str, str, i
         ("passage_ends", "I", n["passages"]),
         ("section_starts", "I", n["passages"]),
         ("section_ends", "I", n["passages"]),
+        ("gram_text_offsets", "I", n["grams"] + 1),
+        ("gram_text", "B", n["gram_bytes"]),
+        ("gram_offsets", "I", n["grams"] + 1),
+        ("gram_terms", term, n["gram_postings"]),
     ]
 
 
@@ -400,6 +414,16 @@ def _build(
                 name_codes.append(value_code)
                 name_docs.append(n)
         name_offsets.append(len(name_docs))
+    # The words' character bigrams, for typos (the index GramIndex(vocabulary, 2) holds).
+    by_gram: dict[str, list[int]] = {}
+    for number, term in enumerate(vocabulary):
+        for gram in sorted(grams(term, 2)):
+            by_gram.setdefault(gram, []).append(number)
+    gram_list = sorted(by_gram)
+    gram_offsets, gram_terms = array("I", [0]), array("I")
+    for gram in gram_list:
+        gram_terms.extend(by_gram[gram])
+        gram_offsets.append(len(gram_terms))
     phrase_list = sorted(phrases)
     phrase_offsets, phrase_docs = array("I", [0]), array("I")
     for phrase in phrase_list:
@@ -410,6 +434,7 @@ def _build(
     phrase_text_offsets, phrase_text = _strings(phrase_list)
     entity_text_offsets, entity_text = _strings(e.id for e in ordered)
     source_text_offsets, source_text = _strings(s.id for s in ordered_sources)
+    gram_text_offsets, gram_text = _strings(gram_list)
     counts_of = {
         "entities": len(ordered),
         "passages": len(found),
@@ -424,9 +449,13 @@ def _build(
         "phrase_bytes": len(phrase_text),
         "entity_bytes": len(entity_text),
         "source_bytes": len(source_text),
+        "grams": len(gram_list),
+        "gram_postings": len(gram_terms),
+        "gram_bytes": len(gram_text),
     }
-    doc_code = "H" if len(counted) <= 1 << 16 else "I"
-    code_code = "H" if len(table) <= 1 << 16 else "I"
+    types = "".join(
+        "H" if size <= _NARROW else "I" for size in (len(counted), len(table), len(vocabulary))
+    )
     data: dict[str, Sequence[Any] | bytes] = {
         "sat": array("d", table),
         "idf": idf,
@@ -452,16 +481,16 @@ def _build(
         "passage_ends": passage_columns[2],
         "section_starts": passage_columns[3],
         "section_ends": passage_columns[4],
+        "gram_text_offsets": gram_text_offsets,
+        "gram_text": gram_text,
+        "gram_offsets": gram_offsets,
+        "gram_terms": gram_terms,
     }
     header = _HEADER.pack(
-        _MAGIC,
-        FORMAT_VERSION,
-        doc_code.encode(),
-        code_code.encode(),
-        *(counts_of[name] for name in _COUNTS),
+        _MAGIC, FORMAT_VERSION, types.encode(), *(counts_of[name] for name in _COUNTS)
     )
     out = [header]
-    for name, code, number in _layout(doc_code, code_code, counts_of):
+    for name, code, number in _layout(types, counts_of):
         values = data[name]
         if isinstance(values, bytes):
             raw = values
@@ -482,7 +511,7 @@ def _view(buffer: memoryview, code: str) -> memoryview[Any]:
         return buffer
     if _LITTLE:
         return buffer.cast(code)  # type: ignore[call-overload, no-any-return]
-    swapped: array[Any] = array(code)  # pragma: no cover - big-endian machines only
+    swapped: array[Any] = array(code)  # big-endian machines
     swapped.frombytes(buffer)
     swapped.byteswap()
     return memoryview(swapped)
@@ -524,12 +553,14 @@ class SearchIndex:
         "_docs",
         "_entities",
         "_entity_ids",
+        "_gram_offsets",
+        "_gram_terms",
         "_grams",
         "_idf",
-        "_lock",
         "_n_codes",
         "_n_docs",
         "_n_entities",
+        "_n_terms",
         "_name_codes",
         "_name_docs",
         "_name_offsets",
@@ -568,7 +599,7 @@ class SearchIndex:
         entity: Callable[[str], AnyEntity],
         sources: Mapping[str, Source],
     ) -> SearchIndex:
-        """Read back an index written by :meth:`dumps`, in a few milliseconds however large.
+        """Read back an index written by :meth:`dumps`, in place: a fraction of a millisecond.
 
         Args:
             data: What :meth:`dumps` returned.
@@ -581,7 +612,7 @@ class SearchIndex:
         Raises:
             ValueError: ``data`` is not an index of this format version, or is
                 truncated or malformed. Only its shape is checked here, so that
-                loading takes the same few microseconds at any size; a search that
+                loading takes about the same time at any size; a search that
                 meets data inconsistent after all, a source missing from ``sources``
                 or shorter than the passages cited from it raises ``ValueError`` too
                 (never for bytes :meth:`dumps` wrote, with the same sources).
@@ -605,16 +636,16 @@ class SearchIndex:
         """Read the stored form in place (see ``_layout``); check its shape."""
         if len(data) < _HEADER.size:
             raise ValueError("search index data is truncated")
-        magic, version, doc_code, code_code, *numbers = _HEADER.unpack_from(data)
+        magic, version, types, *numbers = _HEADER.unpack_from(data)
         if magic != _MAGIC:
             raise ValueError("not immunokb search index data")
         if version != FORMAT_VERSION:
             raise ValueError(f"search index format {version}; this version reads {FORMAT_VERSION}")
-        codes = (doc_code.decode("latin-1"), code_code.decode("latin-1"))
+        codes = types.decode("latin-1")
         if any(code not in ("H", "I") for code in codes):
             raise ValueError("search index data is malformed")
         n: dict[str, int] = dict(zip(_COUNTS, numbers, strict=True))
-        layout = _layout(*codes, n)
+        layout = _layout(codes, n)
         size = _HEADER.size + sum(
             _padded(count * array(code).itemsize) for _, code, count in layout
         )
@@ -632,7 +663,10 @@ class SearchIndex:
             position += _padded(length)
         n_docs = n["entities"] + n["passages"]
         limits = {"H": 1 << 16, "I": 1 << 32}
-        if n_docs > limits[codes[0]] or n["codes"] > limits[codes[1]]:
+        if any(
+            size > limits[code]
+            for size, code in zip((n_docs, n["codes"], n["terms"]), codes, strict=True)
+        ):
             raise ValueError("search index data is malformed")
         # Each table of offsets must start at 0 and end at the length of what it indexes;
         # offsets in between are checked where they are used.
@@ -644,6 +678,8 @@ class SearchIndex:
             "phrase_offsets": n["phrase_docs"],
             "entity_text_offsets": n["entity_bytes"],
             "source_text_offsets": n["source_bytes"],
+            "gram_text_offsets": n["gram_bytes"],
+            "gram_offsets": n["gram_postings"],
         }
         for name, end in ends.items():
             if views[name][0] != 0 or views[name][-1] != end:
@@ -672,10 +708,12 @@ class SearchIndex:
         self._passage_ends = views["passage_ends"]
         self._section_starts = views["section_starts"]
         self._section_ends = views["section_ends"]
+        self._grams = _Strings(views["gram_text_offsets"], views["gram_text"])
+        self._gram_offsets = views["gram_offsets"]
+        self._gram_terms = views["gram_terms"]
+        self._n_terms = n["terms"]
         # A term's postings are checked on first use (see _ranges); built ones need not be.
         self._checked = bytearray([1 if checked else 0]) * n["terms"]
-        self._grams: tuple[GramIndex, dict[str, int]] | None = None
-        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         """The number of indexed documents (entities and passages)."""
@@ -716,18 +754,41 @@ class SearchIndex:
         """The number of an indexed word, or -1."""
         return self._vocabulary.find(word)
 
-    def _typo_index(self) -> tuple[GramIndex, dict[str, int]]:
-        """The n-gram index of the vocabulary, built on the first word not in it."""
-        grams = self._grams
-        if grams is None:
-            with self._lock:
-                grams = self._grams
-                if grams is None:
-                    vocabulary = [self._vocabulary[i] for i in range(len(self._vocabulary))]
-                    number = {term: i for i, term in enumerate(vocabulary)}
-                    grams = (GramIndex(vocabulary, 2), number)
-                    self._grams = grams
-        return grams
+    def _near(self, word: str) -> list[tuple[str, int]]:
+        """The indexed words at most one edit from ``word``, with their numbers.
+
+        The same words, in the same order, as ``GramIndex(vocabulary, 2).near(word)``
+        finds, from the bigram index stored with the rest: candidates share all but
+        three of the word's padded bigrams, most shared first, then in vocabulary order.
+        """
+        vocabulary = self._vocabulary
+        wanted = grams(word, 2)
+        needed = len(wanted) - 3
+        pool: Iterable[int]
+        if needed < 1:
+            pool = range(len(vocabulary))
+        else:
+            shared: Counter[int] = Counter()
+            offsets, terms = self._gram_offsets, self._gram_terms
+            for gram in wanted:
+                found = self._grams.find(gram)
+                if found >= 0:
+                    start, end = offsets[found], offsets[found + 1]
+                    if not start <= end <= len(terms):
+                        raise _corrupt()
+                    shared.update(terms[start:end])
+            pool = sorted(
+                (n for n, count in shared.items() if count >= needed),
+                key=lambda n: (-shared[n], n),
+            )
+        near: list[tuple[str, int]] = []
+        for n in pool:
+            if n >= self._n_terms:
+                raise _corrupt()
+            item = vocabulary[n]
+            if abs(len(item) - len(word)) <= 1 and within_one_edit(word, item):
+                near.append((item, n))
+        return near
 
     def _expand(self, word: str) -> list[tuple[str, int, float]]:
         """``expand`` with each word's number: (indexed word, number, weight)."""
@@ -736,9 +797,7 @@ class SearchIndex:
             return [(word, term, 1.0)]
         if len(word) < _MIN_TYPO_LENGTH:
             return []
-        grams, number = self._typo_index()
-        near = dict.fromkeys(grams.near(word))
-        return [(term, number[term], TYPO_WEIGHT) for term in near]
+        return [(item, n, TYPO_WEIGHT) for item, n in self._near(word)]
 
     def expand(self, word: str) -> dict[str, float]:
         """The indexed words a query word stands for, each with its weight."""
