@@ -39,7 +39,6 @@ Design:
 from __future__ import annotations
 
 import functools
-import marshal
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -48,7 +47,7 @@ from typing import TYPE_CHECKING
 
 from ._errors import DocumentWarning
 from ._models import Source
-from ._store import Packed, Store, load_models, pack
+from ._store import Packed, Store, kb_sections, pack, read_kb
 
 if TYPE_CHECKING:
     from ._kb import KnowledgeBase
@@ -171,12 +170,8 @@ def read(key: str) -> Entry | None:
     if notes is None or data is None:
         return None
     try:
-        parts = marshal.loads(data)  # noqa: S302 - checked against the header's SHA-256
-        store = Store.from_data(parts["store"])
-        sources = load_models(parts["sources"])
-    except Exception:  # any failure to read back is a miss, never an error
-        return None
-    if not (isinstance(sources, tuple) and all(isinstance(s, Source) for s in sources)):
+        store, sources = read_kb(data, trusted=False)
+    except ValueError:  # any failure to read back is a miss, never an error
         return None
     return Entry(store, sources, notes, lambda: packed.section("search", verify=True))
 
@@ -187,21 +182,13 @@ def write(key: str, kb: KnowledgeBase, warnings: tuple[DocumentWarning, ...]) ->
     The search index is built here (if the knowledge base has none yet), so that
     loads served by this entry search at once.
     """
-    import pickle  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 
     directory = cache_dir()
     if directory is None:
         return
-    kb_part = marshal.dumps(
-        {
-            "store": kb._store.data(),
-            "sources": pickle.dumps(kb.sources, protocol=pickle.HIGHEST_PROTOCOL),
-        }
-    )
-    search = kb._search_index().dumps()
     notes = tuple((w.reason, w.path, w.line, w.field) for w in warnings)
-    data = pack({"format": FORMAT, "key": key, "notes": notes}, {"kb": kb_part, "search": search})
+    data = pack({"format": FORMAT, "key": key, "notes": notes}, kb_sections(kb))
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=_SUFFIX)

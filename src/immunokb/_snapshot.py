@@ -38,14 +38,13 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import pickle
 import stat
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._cache import cache_dir
-from ._store import Packed, Store, pack
+from ._store import Packed, kb_sections, pack, read_kb
 
 if TYPE_CHECKING:
     from ._kb import KnowledgeBase
@@ -81,16 +80,14 @@ def data_directory() -> str | None:
     return None
 
 
-def _is_document(name: str) -> bool:
-    return name.lower().endswith((".md", ".markdown"))
-
-
 def listing(root: str) -> Listing:
     """Every bundled document under ``root`` and ``CONTENT_VERSION``, with its ``stat``.
 
     The walk is the one that finds the bundled documents: names in order, names
     starting with ``.`` or ``_`` skipped, ``*.md`` and ``*.markdown`` files read.
     """
+    from ._load import is_document_name  # noqa: PLC0415 - _load imports this module
+
     found: Listing = []
 
     def add(path: str, relative: str) -> None:
@@ -107,7 +104,7 @@ def listing(root: str) -> Listing:
                 continue
             if entry.is_dir():
                 walk(entry.path, f"{prefix}{entry.name}/")
-            elif _is_document(entry.name):
+            elif is_document_name(entry.name):
                 info = entry.stat()
                 found.append(
                     (
@@ -219,12 +216,8 @@ def read(root: str | None = None) -> KnowledgeBase | None:
     ):
         return None
     try:
-        parts = marshal.loads(packed.first)  # noqa: S302 - the package's own file
-        store = Store.from_data(parts["store"], trusted=True)
-        sources = pickle.loads(parts["sources"])  # noqa: S301 - the package's own file
-    except Exception:  # a snapshot that cannot be read back is simply not used
-        return None
-    if not (isinstance(sources, tuple) and all(_is_source(s) for s in sources)):
+        store, sources = read_kb(packed.first, trusted=True)
+    except ValueError:  # a snapshot that cannot be read back is simply not used
         return None
     return KnowledgeBase._open(
         store,
@@ -233,12 +226,6 @@ def read(root: str | None = None) -> KnowledgeBase | None:
         fingerprint=fingerprint,
         search_data=lambda: packed.section("search", verify=False),
     )
-
-
-def _is_source(value: object) -> bool:
-    from ._models import Source  # noqa: PLC0415
-
-    return isinstance(value, Source)
 
 
 def generate(root: str) -> bytes:
@@ -261,13 +248,6 @@ def generate(root: str) -> bytes:
             folders = tuple(relative.split("/")[:-1])
             documents.append(RawDocument(f"immunokb/data/{relative}", data, folders))
     kb = build(documents, content_version=version)
-    kb_part = marshal.dumps(
-        {
-            "store": kb._store.data(),
-            "sources": pickle.dumps(kb.sources, protocol=pickle.HIGHEST_PROTOCOL),
-        }
-    )
-    search = kb._search_index().dumps()
     meta: dict[str, Any] = {
         "format": FORMAT,
         "id": hashlib.sha256(marshal.dumps(tuple(manifest))).hexdigest(),
@@ -275,7 +255,7 @@ def generate(root: str) -> bytes:
         "fingerprint": kb.fingerprint,
         "manifest": tuple(manifest),
     }
-    return pack(meta, {"kb": kb_part, "search": search})
+    return pack(meta, kb_sections(kb))
 
 
 def write(root: str) -> str:

@@ -6,14 +6,14 @@ therapy's status, routes and cancer types) and turns an entity into its pydantic
 model only when a caller asks for that entity. A :class:`Store` holds both:
 
 - built from models (a fresh parse), every entity is already materialised;
-- read back from a snapshot or a cache entry (:meth:`Store.loads`), each entity
+- read back from a snapshot or a cache entry (:meth:`Store.from_data`), each entity
   is a pickle of its model, unpickled with an allow-list on first use and then
   kept, so that loading costs little more than reading the indexes, and an
   entity costs its unpickling once, when it is first needed.
 
 Entities were validated when they were built; unpickling restores them as they
 were (pydantic models keep their state in ``__dict__``), without validating
-again. Serialised stores only ever come from this module's :meth:`Store.dumps`.
+again. Serialised stores only ever come from this module's :meth:`Store.data`.
 """
 
 from __future__ import annotations
@@ -24,17 +24,30 @@ import pickle
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from . import _models
 from ._errors import ImmunoKBError
 from ._evidence import evidence
-from ._models import AnyEntity, Therapy, Vaccine
+from ._models import AnyEntity, Source, Therapy, Vaccine
 from ._normalize import normalize
 
-__all__ = ["FORMAT", "Store", "load_models", "model_fields"]
+if TYPE_CHECKING:
+    from ._kb import KnowledgeBase
+
+__all__ = [
+    "FORMAT",
+    "MAGIC",
+    "Packed",
+    "Store",
+    "kb_sections",
+    "load_models",
+    "model_fields",
+    "pack",
+    "read_kb",
+]
 
 FORMAT = 1
 """Version of the serialised layout written by :meth:`Store.dumps`."""
@@ -74,6 +87,22 @@ def _unreadable(entity_id: str, why: str) -> str:
         "or delete the cache directory (IMMUNOKB_CACHE_DIR), to parse the documents again"
     )
 
+
+_INDEXES = (
+    "kinds",
+    "names",
+    "labels",
+    "exact",
+    "broader",
+    "narrower",
+    "sources_of",
+    "statuses",
+    "routes",
+    "cancer_types",
+    "platforms",
+    "purposes",
+)
+"""The plain indexes a store keeps beside its sorted ids (see :meth:`Store.index_of`)."""
 
 _ENTITY_CLASSES = (_models.Therapy, _models.SideEffect, _models.CancerType)
 
@@ -149,20 +178,7 @@ class Store:
         """Wrap an index (see :meth:`index_of`) and the entities or their pickles."""
         setter = object.__setattr__
         setter(self, "ids", tuple(index["ids"]))
-        for name in (
-            "kinds",
-            "names",
-            "labels",
-            "exact",
-            "broader",
-            "narrower",
-            "sources_of",
-            "statuses",
-            "routes",
-            "cancer_types",
-            "platforms",
-            "purposes",
-        ):
+        for name in _INDEXES:
             setter(self, name, MappingProxyType(index[name]))
         setter(self, "_memo", {} if memo is None else memo)
         setter(self, "_blobs", None if blobs is None else dict(blobs))
@@ -222,51 +238,21 @@ class Store:
         object.__setattr__(store, "_all", tuple(sorted(ordered, key=lambda e: e.id)))
         return store
 
-    def dumps(self) -> bytes:
-        """The store serialised: its indexes and one pickle per entity (see :meth:`loads`)."""
-        return marshal.dumps(self.data())
-
     def data(self) -> dict[str, Any]:
-        """The store as plain data for :mod:`marshal`: indexes, and one pickle per entity."""
+        """The store as plain data for :mod:`marshal`: indexes, and one pickle per entity.
+
+        :meth:`from_data` reads it back.
+        """
         return {
             "format": FORMAT,
             "models": model_fields(),
             "ids": self.ids,
-            **{
-                name: dict(getattr(self, name))
-                for name in (
-                    "kinds",
-                    "names",
-                    "labels",
-                    "exact",
-                    "broader",
-                    "narrower",
-                    "sources_of",
-                    "statuses",
-                    "routes",
-                    "cancer_types",
-                    "platforms",
-                    "purposes",
-                )
-            },
+            **{name: dict(getattr(self, name)) for name in _INDEXES},
             "blobs": {
                 entity.id: pickle.dumps(entity, protocol=pickle.HIGHEST_PROTOCOL)
                 for entity in self.all()
             },
         }
-
-    @classmethod
-    def loads(cls, data: bytes, *, trusted: bool = False) -> Store:
-        """A store read back from :meth:`dumps`; entities are unpickled on first use.
-
-        Raises:
-            ValueError: ``data`` is not a store of this format and these models.
-        """
-        try:
-            index = marshal.loads(data)  # noqa: S302 - our own file, checked by the caller
-        except (EOFError, ValueError, TypeError) as exc:
-            raise ValueError(f"not a serialised store: {exc}") from None
-        return cls.from_data(index, trusted=trusted)
 
     @classmethod
     def from_data(cls, index: object, *, trusted: bool = False) -> Store:
@@ -428,3 +414,40 @@ class Packed:
         except OSError:
             return None
         return self.verified(name, data) if verify else data
+
+
+# --------------------------------------------------------------------------- knowledge bases
+
+
+def kb_sections(kb: KnowledgeBase) -> dict[str, bytes]:
+    """What a snapshot or a cache entry keeps of a knowledge base, as two sections.
+
+    ``kb``: the store and the sources (read back by :func:`read_kb`); ``search``:
+    the search index (built now if the knowledge base has none yet).
+    """
+    kb_part = marshal.dumps(
+        {
+            "store": kb._store.data(),
+            "sources": pickle.dumps(kb.sources, protocol=pickle.HIGHEST_PROTOCOL),
+        }
+    )
+    return {"kb": kb_part, "search": kb._search_index().dumps()}
+
+
+def read_kb(data: bytes, *, trusted: bool) -> tuple[Store, tuple[Source, ...]]:
+    """The store and the sources of a ``kb`` section (see :func:`kb_sections`).
+
+    ``trusted``: the package's own snapshot, unpickled without the allow-list.
+
+    Raises:
+        ValueError: the section cannot be read back as a store and sources.
+    """
+    try:
+        parts = marshal.loads(data)  # noqa: S302 - our own file, checked by the caller
+        store = Store.from_data(parts["store"], trusted=trusted)
+        sources = (pickle.loads if trusted else load_models)(parts["sources"])
+    except Exception as exc:  # whatever the damage, it is reported the same way
+        raise ValueError(f"not a knowledge base section: {exc!r}") from None
+    if not (isinstance(sources, tuple) and all(isinstance(s, Source) for s in sources)):
+        raise ValueError("not a knowledge base section: the sources are not sources")
+    return store, sources
