@@ -327,6 +327,15 @@ class KnowledgeBase:
         return self._content_version
 
     @property
+    def version(self) -> str | None:
+        """The content version, as :attr:`content_version`: what to pin data against.
+
+        Together with :attr:`fingerprint` it identifies the data; both are shown by
+        ``immunokb --version`` and embedded in every export.
+        """
+        return self._content_version
+
+    @property
     def warnings(self) -> tuple[DocumentWarning, ...]:
         """What the load found worth a look but not wrong, e.g. unknown fields kept.
 
