@@ -819,13 +819,58 @@ def test_invalid_document_exits_1(capsys, monkeypatch) -> None:
 
 
 def test_version_and_help(capsys) -> None:
+    kb = immunokb.load()
     code, out, _ = run(capsys, "--version")
     assert code == 0
-    assert out == f"immunokb {immunokb.__version__}\n"
+    assert out.splitlines() == [
+        f"immunokb {immunokb.__version__}",
+        f"content version: {kb.version}",
+        f"fingerprint: {kb.fingerprint}",
+    ]
     code, out, _ = run(capsys, "list", "--help")
     assert code == 0
     assert "filters for vaccines only" in out
     assert "--purpose {treatment,prevention}" in out
+
+
+def test_version_names_the_data_the_commands_would_query(capsys) -> None:
+    hospital = str(Path(__file__).resolve().parents[1] / "examples" / "hospital-docs")
+    fields = ["--extra-field", "department", "--extra-field", "leafletCode"]
+    mine = immunokb.load(paths=[hospital], extra_fields=["department", "leafletCode"])
+    data = run_json(capsys, "--path", hospital, *fields, "--version")
+    assert data["command"] == "version"
+    assert data["arguments"] == {"paths": [hospital], "bundled": True}
+    assert data["results"] == [
+        {
+            "version": immunokb.__version__,
+            "content_version": mine.version,
+            "fingerprint": mine.fingerprint,
+        }
+    ]
+    assert mine.fingerprint != immunokb.load().fingerprint
+    alone = immunokb.load(
+        paths=[hospital], bundled=False, extra_fields=["department", "leafletCode"]
+    )
+    code, out, _ = run(capsys, "--no-bundled", "--path", hospital, *fields, "--version")
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "content version: none (the bundled documents are left out)",
+        f"fingerprint: {alone.fingerprint}",
+    ]
+    code, out, _ = run(capsys, "--no-bundled", "--version")
+    assert code == 0
+    assert out.splitlines()[2] == "fingerprint: none (no documents)"
+
+
+def test_version_with_invalid_documents_fails_like_a_command(capsys, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.md"
+    bad.write_text("---\nkind: therapy\nid: x\n---\n", encoding="utf-8")
+    code, out, err = run(capsys, "--path", str(tmp_path), "--version", "--json")
+    assert code == 1
+    error = json.loads(out)
+    assert error["command"] == "version"
+    assert error["error"]["type"] == "invalid_document"
+    assert "nothing was loaded" in err
 
 
 # --------------------------------------------------------------------------- colour, width

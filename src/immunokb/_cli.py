@@ -334,7 +334,11 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     parser.add_argument(
         "--extra-field", action="append", default=[], metavar="NAME", help=_EXTRA_FIELD_HELP
     )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--version",
+        action="store_true",
+        help="print the version, the content version and the fingerprint of the data, and exit",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub: dict[str, _Parser] = {}
 
@@ -1228,6 +1232,78 @@ def _load(paths: list[str], *, bundled: bool, extra_fields: Sequence[str] = ()) 
     return kb
 
 
+def _invalid(
+    command: str,
+    exc: DocumentError,
+    paths: list[str],
+    *,
+    bundled: bool,
+    extra_fields: Sequence[str],
+    as_json: bool,
+) -> int:
+    """Report a load that failed on invalid documents: every problem, then the summary."""
+    message = f"invalid documents: {_plural(len(exc.problems), 'error')}; nothing was loaded"
+    if paths:
+        message += f" (check them with: {_validate_hint(paths, bundled, extra_fields)})"
+    return _fail(
+        command,
+        "invalid_document",
+        message,
+        (),
+        as_json=as_json,
+        status=1,
+        problems=sorted(exc.problems, key=lambda p: p.sort_key()),
+    )
+
+
+_VERSION = "version"
+"""The name ``--version`` goes by in the JSON envelope."""
+
+
+def _run_version(
+    paths: list[str], *, bundled: bool, extra_fields: Sequence[str], as_json: bool
+) -> int:
+    """``immunokb --version``: the package version and what identifies the data.
+
+    The data is the knowledge base the other commands would query with the same
+    ``--path``/``--no-bundled`` options: its content version (the bundled content's;
+    none without it) and its fingerprint (none when there are no documents at all).
+    """
+    from importlib.metadata import version  # noqa: PLC0415
+
+    package = version("immunokb")
+    fingerprint: str | None = None
+    content_version: str | None = None
+    if bundled or paths:
+        try:
+            kb = _load(paths, bundled=bundled, extra_fields=extra_fields)
+        except DocumentError as exc:
+            return _invalid(
+                _VERSION, exc, paths, bundled=bundled, extra_fields=extra_fields, as_json=as_json
+            )
+        fingerprint, content_version = kb.fingerprint, kb.version
+    if as_json:
+        result: dict[str, JSONValue] = {
+            "version": package,
+            "content_version": content_version,
+            "fingerprint": fingerprint,
+        }
+        document: dict[str, JSONValue] = {
+            "command": _VERSION,
+            "arguments": {"paths": list(paths), "bundled": bundled},
+            "content_version": content_version,
+            "count": 1,
+            "results": [result],
+        }
+        return 0 if _emit(_to_json(document)) else 1
+    lines = [
+        f"{_PROG} {package}",
+        "content version: " + (content_version or "none (the bundled documents are left out)"),
+        f"fingerprint: {fingerprint or 'none (no documents)'}",
+    ]
+    return 0 if _emit("\n".join(lines)) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit status.
 
@@ -1272,9 +1348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
     if args.version:
-        from importlib.metadata import version  # noqa: PLC0415
-
-        return 0 if _emit(f"{_PROG} {version('immunokb')}") else 1
+        return _run_version(
+            given_paths, bundled=not args.no_bundled, extra_fields=extra_fields, as_json=args.json
+        )
     command: str = args.command
     as_json: bool = args.json
     paths: list[str] = given_paths
@@ -1308,17 +1384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QueryError as exc:
         return _fail(command, "query_error", str(exc), (), as_json=as_json, status=2)
     except DocumentError as exc:
-        message = f"invalid documents: {_plural(len(exc.problems), 'error')}; nothing was loaded"
-        if paths:
-            message += f" (check them with: {_validate_hint(paths, bundled, extra_fields)})"
-        return _fail(
-            command,
-            "invalid_document",
-            message,
-            (),
-            as_json=as_json,
-            status=1,
-            problems=sorted(exc.problems, key=lambda p: p.sort_key()),
+        return _invalid(
+            command, exc, paths, bundled=bundled, extra_fields=extra_fields, as_json=as_json
         )
     if as_json:
         document: dict[str, JSONValue] = {
