@@ -270,6 +270,8 @@ def test_console_output_status_and_markers(tmp_path, shell_env) -> None:
     ```console
     $ immunokb --version
     immunokb <version>
+    ...
+    fingerprint: <fingerprint>
     $ immunokb get sipuleucel
     immunokb: no entry matches 'sipuleucel'; did you mean: sipuleucel-T?
     $ echo $?
