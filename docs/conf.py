@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 import os
 import re
+import sys
 import types
 import typing
 import urllib.error
@@ -28,6 +29,10 @@ from sphinx.ext.autodoc import Options
 
 import immunokb
 
+# Local extensions: `catalogue` generates the content catalogue and the data-model
+# diagrams from the knowledge base when the build starts (see docs/_ext/catalogue.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
+
 # -- Project -----------------------------------------------------------------
 
 project = "immunokb"
@@ -43,17 +48,44 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
+    # myst_parser parses the .md pages; myst_nb renders the tutorial notebook.
     "myst_parser",
+    "myst_nb",
     "sphinx_autodoc_typehints",
+    "sphinxcontrib.mermaid",
+    "catalogue",
 ]
 
-source_suffix = {".md": "markdown"}
+# The .md pages are plain MyST (myst_parser's "markdown"), never notebooks; only
+# .ipynb files go through myst_nb.
+source_suffix = {".md": "markdown", ".ipynb": "myst-nb"}
 root_doc = "index"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "jupyter_execute", "**.ipynb_checkpoints"]
 nitpicky = False
+# Quotes are shown verbatim: docutils' "smart quotes" would turn a source's
+# straight quotes, "--" and "..." into typographic ones on the catalogue pages.
+smartquotes = False
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
+
+# -- The tutorial notebook ------------------------------------------------------
+#
+# docs/tutorial.ipynb is kept without outputs (tests/test_notebook.py checks that);
+# it is executed on every build, and a cell that raises fails the build.
+
+nb_execution_mode = "force"
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_execution_timeout = 180
+
+# -- Mermaid diagrams --------------------------------------------------------------
+#
+# "raw" leaves each diagram as text in the page for mermaid.js to draw in the
+# reader's browser, so the build itself needs neither the network nor the mermaid
+# command-line tool.
+
+mermaid_output_format = "raw"
 
 # -- autodoc, napoleon, typehints --------------------------------------------
 
