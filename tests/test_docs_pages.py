@@ -19,7 +19,7 @@ import pytest
 import immunokb
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["your-documents.md"]
+PAGES = ["your-documents.md", "exports.md"]
 _BLOCK = re.compile(r"^```(\w+)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
