@@ -593,12 +593,11 @@ def check_filtered(original: KnowledgeBase, licenses: set[License]) -> dict[str,
             assert entity.platform in (before.platform, None)
             assert entity.purpose is before.purpose
         # the summary stays only when the entity came through whole
-        whole = entity.citations == before.citations and entity.id not in changed
+        whole = entity.id not in changed
         assert entity.summary == (before.summary if whole else "")
-        if entity == before:
-            assert entity.id not in changed
-        else:
-            assert changed[entity.id]
+        assert whole == (entity == before)
+        if entity.citations != before.citations and before.summary:
+            assert "summary withheld" in changed[entity.id]
     return doc
 
 
@@ -681,3 +680,89 @@ def test_filter_invariants_over_random_licences(labels: list[License], keep: set
         whole["header"].pop("license_filter")
         plain["header"].pop("license_filter")
         assert whole == plain
+
+
+LEAFLET = """
+---
+title: Zz clinic leaflet
+license: cc_by
+---
+# Zz clinic leaflet
+
+Zzqmab is a zz immunotherapy. Zzqmab is approved for zz cancer.
+"""
+
+ZZQMAB = """
+---
+kind: therapy
+id: zzqmab
+name:
+  value: Zzqmab
+  cite:
+    - source: zz-clinic-leaflet
+      quote: "Zzqmab is a zz immunotherapy."
+aliases:
+  - value: ZZQ
+    curated: "Short form used by the clinic."
+broader:
+  - value: immunotherapy
+    cite:
+      - source: zz-clinic-leaflet
+        quote: "Zzqmab is a zz immunotherapy."
+cite:
+  - source: zz-clinic-leaflet
+    quote: "Zzqmab is a zz immunotherapy."
+status:
+  - value: in_use
+    curated: "The clinic uses it."
+  - value: approved
+    cite:
+      - source: zz-clinic-leaflet
+        quote: "Zzqmab is approved for zz cancer."
+---
+"""
+
+
+def test_curated_facts_survive_and_references_to_withheld_entities_go(corpus) -> None:
+    folder = corpus({"sources/zz-clinic-leaflet.md": LEAFLET, "zzqmab.md": ZZQMAB})
+    mine = immunokb.load(paths=[folder])
+    before = mine.get("zzqmab")
+    assert before.summary == ""
+    assert before.broader == ("immunotherapy",)
+    # keeping the leaflet's licence only: every bundled entity is withheld
+    doc = check_filtered(mine, {License.CC_BY})
+    report = doc["header"]["license_filter"]
+    assert [e["id"] for e in entities_of(doc)] == ["zzqmab"]
+    zzqmab = immunokb.Therapy.model_validate(doc["therapies"][0])
+    assert zzqmab.aliases == ("ZZQ",)  # curated: no source to lose
+    assert zzqmab.broader == ()
+    assert [c.curated for c in zzqmab.status_claims] == [None, "The clinic uses it."]
+    assert zzqmab.status is before.status
+    assert report["entities_changed"] == [
+        {
+            "id": "zzqmab",
+            "changes": ["1 of 4 citations dropped", "broader 'immunotherapy' removed (withheld)"],
+        }
+    ]
+    # keeping the bundled sources only: the therapy has no evidence left
+    doc = check_filtered(mine, {License.PUBLIC_DOMAIN, License.UNKNOWN})
+    withheld = {w["id"]: w["reason"] for w in doc["header"]["license_filter"]["entities_withheld"]}
+    assert withheld == {"zzqmab": "none of its own citations is from a kept source"}
+    # keeping both: nothing changes
+    doc = check_filtered(mine, {License.CC_BY, License.UNKNOWN, License.PUBLIC_DOMAIN})
+    assert doc["header"]["license_filter"]["entities_changed"] == []
+
+
+def test_filtered_jsonld_carries_the_report_and_only_kept_sources(kb: KnowledgeBase) -> None:
+    text = kb.export("jsonld", licenses=["public_domain"])
+    doc = json.loads(text)
+    dataset = doc["@graph"][0]
+    report = document(kb, licenses=["public_domain"])["header"]["license_filter"]
+    assert dataset["licenseFilter"] == report
+    assert dataset["fingerprint"] == kb.fingerprint
+    assert dataset["id"] == f"urn:immunokb:dataset:{report['fingerprint']}"
+    graph = parse_jsonld(text)
+    sources = {str(o) for o in graph.objects(None, _iri(SCHEMA + "isPartOf"))}
+    assert sources == {f"urn:immunokb:source:{NCI}"}
+    literal = graph.value(_iri(dataset["id"]), _iri("urn:immunokb:vocab:licenseFilter"))
+    assert json.loads(str(literal)) == report

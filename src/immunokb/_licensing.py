@@ -15,10 +15,11 @@ safety rule: nothing exported may rest on a source that was left out):
 - an entity is withheld when none of its own citations remains, or when its name
   (or, for a vaccine, its purpose) loses all its evidence; references to withheld
   entities (broader ids, side-effect relations, indications) are removed;
-- the summary, the curator's prose over the entity's own citations, stays only
-  when the entity comes through whole: none of its own citations dropped, no value
-  removed and no status changed. Otherwise it is withheld (an empty string), since
-  it might state what the remaining evidence no longer backs.
+- the summary, the curator's prose over the entity's evidence, stays only when
+  the entity comes through whole: no citation dropped anywhere in it (its own, its
+  statements', claims', disputes', relations'), no value removed, no status
+  changed. Otherwise it is withheld (an empty string), since it might state what
+  the remaining evidence no longer backs.
 
 Every entity is rebuilt with ``model_validate``, so the models' own validators
 check the result; an entity that does not validate is withheld too (with the
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ._errors import QueryError
+from ._evidence import evidence
 from ._models import (
     AnyEntity,
     Citation,
@@ -232,11 +234,20 @@ def _rebuild(
     }
     if isinstance(entity, Therapy):
         data.update(_therapy_fields(entity, sources, withheld, removed, changes))
-    if len(citations) != len(entity.citations) or changes:
-        if entity.summary:
-            changes.append(SUMMARY_WITHHELD)
-        data["summary"] = ""
-    return type(entity).model_validate(data), changes
+    rebuilt = type(entity).model_validate(data)
+    before, after = _quotes(entity), _quotes(rebuilt)
+    if after < before:
+        changes.insert(0, f"{before - after} of {before} citations dropped")
+    if changes and entity.summary:
+        # The summary may speak of anything the entity had: it stays only if nothing went.
+        changes.append(SUMMARY_WITHHELD)
+        rebuilt = type(entity).model_validate({**data, "summary": ""})
+    return rebuilt, changes
+
+
+def _quotes(entity: AnyEntity) -> int:
+    """How many citations the entity has, everywhere (its own, statements, claims...)."""
+    return sum(1 for piece in evidence(entity) if piece.citation is not None)
 
 
 def _therapy_fields(
