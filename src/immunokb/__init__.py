@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         NotFoundError,
         QueryError,
     )
+    from ._export import export_schema, jsonld_context
     from ._kb import KnowledgeBase
     from ._load import MAX_DOCUMENT_BYTES, load, validate
     from ._models import (
@@ -103,7 +104,9 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "adopted_status",
+    "export_schema",
     "json_schema",
+    "jsonld_context",
     "load",
     "normalize",
     "validate",
@@ -117,6 +120,8 @@ _HOMES = {
     "MissingDependencyError": "_errors",
     "NotFoundError": "_errors",
     "QueryError": "_errors",
+    "export_schema": "_export",
+    "jsonld_context": "_export",
     "KnowledgeBase": "_kb",
     "MAX_DOCUMENT_BYTES": "_load",
     "load": "_load",

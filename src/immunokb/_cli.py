@@ -10,9 +10,12 @@ document does, in the same envelope for every command (see docs/cli.md)::
     {"command", "error": {"type", "message", "suggestions"}}          on an error
 
 ``validate`` prints the success envelope with its report as the one result, also
-when the report has errors. Exit status: 0 on success (an empty result, or a report
-with warnings only, too), 1 when something is not found, a document is invalid or
-``validate`` found an error, 2 on a usage error or a filter value a query refuses.
+when the report has errors. ``export`` writes the export itself to stdout, or to
+``--output``; with ``--output``, ``--json`` prints the envelope with one result per
+file written. Exit status: 0 on success (an empty result, or a report
+with warnings only, too), 1 when something is not found, a document is invalid,
+``validate`` found an error, or an export cannot be written or needs an extra that
+is not installed, 2 on a usage error or a filter value a query refuses.
 Error messages, with any suggestions, always go to stderr; so do the warnings of a
 load and the progress line of ``validate`` on a terminal.
 """
@@ -37,7 +40,15 @@ from typing import NoReturn, TextIO, TypeAlias, TypedDict
 
 from pydantic import BaseModel
 
-from ._errors import DocumentError, DocumentWarning, NotFoundError, QueryError
+from ._errors import (
+    DocumentError,
+    DocumentWarning,
+    MissingDependencyError,
+    NotFoundError,
+    QueryError,
+)
+from ._export import FORMATS, SUFFIXES, TABLE_FORMATS, ExportView, prepare, render, write
+from ._frames import KINDS
 from ._kb import KnowledgeBase
 from ._load import DOCUMENT_SUFFIXES, bundled_content_version, load, validate
 from ._models import (
@@ -80,6 +91,7 @@ _GLOBAL_DESTS = frozenset(
     }
 )
 _VALIDATE = "validate"
+_EXPORT = "export"
 _PROGRESS_MIN_STEPS = 200
 """``validate`` shows its progress line only when it has more steps than this."""
 
@@ -133,6 +145,14 @@ class _MissingError(Exception):
         super().__init__(message)
         self.message = message
         self.suggestions = tuple(suggestions)
+
+
+class _WriteError(Exception):
+    """An export could not be written where asked (status 1)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class _Parser(argparse.ArgumentParser):
@@ -272,6 +292,69 @@ def _add_list_filters(listing: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_export(exporting: argparse.ArgumentParser) -> None:
+    exporting.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="json",
+        metavar="FORMAT",
+        help="one of: " + ", ".join(FORMATS) + " (default: json)",
+    )
+    exporting.add_argument(
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="write to this file (for csv and parquet without --table: into this directory, "
+        "one file per table) instead of stdout",
+    )
+    exporting.add_argument(
+        "--table",
+        choices=KINDS,
+        metavar="KIND",
+        help="for csv and parquet: the one table to write, one of: " + ", ".join(KINDS),
+    )
+    exporting.add_argument(
+        "--licence",
+        "--license",
+        dest="licenses",
+        action="append",
+        choices=_values(License),
+        metavar="LICENCE",
+        help="keep only sources under this licence, and only what they support (repeatable), "
+        "one of: " + ", ".join(_values(License)),
+    )
+
+
+def _check_export(args: argparse.Namespace, exporting: argparse.ArgumentParser) -> None:
+    """Refuse an export that cannot be written as asked (a usage error)."""
+    fmt: str = args.format
+    output: str | None = args.output
+    table: str | None = args.table
+    if table is not None and fmt not in TABLE_FORMATS:
+        raise _UsageError(exporting, f"--table applies to --format csv and parquet, not {fmt}")
+    if fmt == "schema" and args.licenses:
+        raise _UsageError(exporting, "--licence does not apply to --format schema")
+    if output is None:
+        if args.json:
+            raise _UsageError(
+                exporting,
+                "--json reports the files written with --output; "
+                "without --output the export itself goes to stdout",
+            )
+        if fmt in TABLE_FORMATS and table is None:
+            raise _UsageError(
+                exporting,
+                f"--format {fmt} writes one table to stdout: give --table KIND, "
+                "or --output DIR to write every table",
+            )
+        if fmt == "parquet" and _stdout_is_tty():
+            raise _UsageError(
+                exporting,
+                "Parquet is binary and stdout is a terminal: give --output PATH, "
+                "or redirect stdout to a file",
+            )
+
+
 _PATH_HELP = (
     "also read your own documents from this file or directory (repeatable); "
     "validated and merged with the bundled ones"
@@ -401,6 +484,18 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
         help="cite the therapy's indication claims for this cancer type (or a narrower one)",
     )
     _add_on(cite)
+    _add_export(
+        add(
+            _EXPORT,
+            "write the knowledge base as JSON, JSON Lines, JSON Schema, JSON-LD, CSV or Parquet",
+            usage=f"{_PROG} export [-h] [--format FORMAT] [--output PATH] [--table KIND] "
+            "[--licence LICENCE] [--json] [--path PATH] [--no-bundled]",
+            epilog="Without --output the export goes to stdout (csv and parquet need --table; "
+            "Parquet is never written to a terminal). With --output and no --table, csv and "
+            "parquet write one file per table into the directory PATH. --json prints a report "
+            "of the files written, so it needs --output.",
+        )
+    )
     checking = add(
         _VALIDATE,
         "check your documents and report every error and warning",
@@ -1139,7 +1234,8 @@ def _prescan(argv: Sequence[str]) -> tuple[str | None, bool]:
         (
             a
             for i, a in enumerate(options)
-            if (a in _HANDLERS or a == _VALIDATE) and (i == 0 or options[i - 1] != "--path")
+            if (a in _HANDLERS or a in (_VALIDATE, _EXPORT))
+            and (i == 0 or options[i - 1] != "--path")
         ),
         None,
     )
@@ -1209,6 +1305,76 @@ def _run_validate(
         style = _Style(enabled=_use_color(color))
         text = "\n".join([*_problem_lines(report.problems, style), _summary(report)])
     return status if _emit(text) else 1
+
+
+def _filter_note(view: ExportView) -> None:
+    """On stderr: what the licence filter kept, so that a filtered export is never mistaken."""
+    filtered = view.filtered
+    if filtered is None:
+        return
+    kept, total = len(filtered.kb.entities), len(view.original.entities)
+    changed = len(filtered.entities_changed)
+    licences = ", ".join(license.value for license in filtered.licenses)
+    print(
+        f"{_PROG}: licence filter ({licences}): kept {len(filtered.kb.sources)} of "
+        f"{len(view.original.sources)} sources and {kept} of {total} entities, {changed} of "
+        f"them with less; what was withheld is listed under license_filter in the header "
+        f"(json, jsonl, jsonld) or the Parquet metadata",
+        file=sys.stderr,
+    )
+
+
+def _write_stdout(data: str | bytes) -> bool:
+    """Write an export to stdout as it is; False when the reader closed the pipe first."""
+    try:
+        if isinstance(data, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return False
+    return True
+
+
+def _run_export(kb: KnowledgeBase, args: argparse.Namespace, *, as_json: bool) -> int:
+    """``immunokb export``: the export on stdout, or written to ``--output`` with a report."""
+    fmt: str = args.format
+    table: str | None = args.table
+    output: str | None = args.output
+    view = prepare(kb, fmt, licenses=args.licenses, table=table)
+    if output is None:
+        data = render(view, fmt, table)
+        _filter_note(view)
+        return 0 if _write_stdout(data) else 1
+    try:
+        written = write(view, output, fmt, table)
+    except OSError as exc:
+        raise _WriteError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    _filter_note(view)
+    files: list[JSONValue] = [
+        {
+            "path": str(path),
+            "format": fmt,
+            "table": table or (path.name[: -len(SUFFIXES[fmt])] if fmt in TABLE_FORMATS else None),
+            "bytes": path.stat().st_size,
+        }
+        for path in written
+    ]
+    if as_json:
+        document: dict[str, JSONValue] = {
+            "command": _EXPORT,
+            "arguments": _arguments(args),
+            "content_version": kb.content_version,
+            "count": len(files),
+            "results": files,
+        }
+        text = _to_json(document)
+    else:
+        text = "\n".join(f"wrote {path}" for path in written)
+    return 0 if _emit(text) else 1
 
 
 def _load(paths: list[str], *, bundled: bool, extra_fields: Sequence[str] = ()) -> KnowledgeBase:
@@ -1313,7 +1479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         0 on success (an empty result, or a ``validate`` report without errors,
         too); 1 when a name is not found, a therapy has no such side effect or
-        indication, a document is invalid (``validate`` found an error), or the
+        indication, a document is invalid (``validate`` found an error), an export
+        cannot be written or needs an optional extra that is not installed, or the
         reader closed the pipe; 2 on a usage error or a filter value a query refuses.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -1326,6 +1493,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("a command is required")
         if args.command == "list":
             _check_filters(args, sub["list"])
+        if args.command == _EXPORT:
+            _check_export(args, sub[_EXPORT])
         given_paths = [*args.path, *getattr(args, "path_after", [])]
         extra_fields = [*args.extra_field, *getattr(args, "extra_field_after", [])]
         if args.no_bundled and not given_paths and args.command not in (None, _VALIDATE):
@@ -1370,6 +1539,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         origin = "the bundled sources or yours" if bundled else "your sources"
     try:
         kb = _load(paths, bundled=bundled, extra_fields=extra_fields)
+        if command == _EXPORT:
+            return _run_export(kb, args, as_json=as_json)
         ctx = _Context(
             kb=kb,
             style=_Style(enabled=not as_json and _use_color(args.color)),
@@ -1383,6 +1554,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, "not_found", exc.message, exc.suggestions, as_json=as_json, status=1)
     except QueryError as exc:
         return _fail(command, "query_error", str(exc), (), as_json=as_json, status=2)
+    except MissingDependencyError as exc:
+        return _fail(command, "missing_dependency", str(exc), (), as_json=as_json, status=1)
+    except _WriteError as exc:
+        return _fail(command, "write_error", exc.message, (), as_json=as_json, status=1)
     except DocumentError as exc:
         return _invalid(
             command, exc, paths, bundled=bundled, extra_fields=extra_fields, as_json=as_json

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from enum import Enum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NoReturn, TypeAlias, TypeVar, overload
 
 from ._errors import DocumentWarning, NotFoundError, QueryError
 from ._evidence import Piece, claim_label, evidence, pieces
@@ -44,6 +44,9 @@ from ._results import ResultList
 from ._store import Store
 
 if TYPE_CHECKING:
+    import os
+    from pathlib import Path
+
     from ._fuzzy import Suggester
     from ._search import SearchIndex
 
@@ -1071,6 +1074,126 @@ class KnowledgeBase:
         from ._frames import kb_frame  # noqa: PLC0415 - pandas is imported only here
 
         return kb_frame(self, kind)
+
+    @overload
+    def export(
+        self,
+        format: Literal["parquet"],
+        *,
+        licenses: Iterable[License | str] | None = None,
+        table: str | None = None,
+    ) -> bytes: ...
+
+    @overload
+    def export(
+        self,
+        format: Literal["json", "jsonl", "schema", "jsonld", "csv"] = "json",
+        *,
+        licenses: Iterable[License | str] | None = None,
+        table: str | None = None,
+    ) -> str: ...
+
+    @overload
+    def export(
+        self,
+        format: str,
+        *,
+        licenses: Iterable[License | str] | None = None,
+        table: str | None = None,
+    ) -> str | bytes: ...
+
+    def export(
+        self,
+        format: str = "json",
+        *,
+        licenses: Iterable[License | str] | None = None,
+        table: str | None = None,
+    ) -> str | bytes:
+        """The knowledge base in an export format, in memory; see :doc:`/exports`.
+
+        Every export carries the :attr:`content_version` and :attr:`fingerprint`
+        (in its header, the Parquet file's metadata, or columns of a CSV table).
+        The same knowledge base gives the same output, byte for byte.
+
+        Args:
+            format: One of:
+
+                - ``json``: one JSON document: ``header``, ``sources``, then the
+                  entities grouped as ``therapies`` (those that are not vaccines),
+                  ``vaccines``, ``side_effects`` and ``cancer_types``, each record
+                  ``model_dump(mode="json")`` of its model;
+                - ``jsonl``: JSON Lines: the header, then one line per source and per
+                  entity, each with a ``record`` field naming its kind;
+                - ``schema``: the JSON Schema of the ``json`` export
+                  (:func:`immunokb.export_schema`);
+                - ``jsonld``: JSON-LD with its context inline
+                  (:func:`immunokb.jsonld_context`);
+                - ``csv`` and ``parquet``: one table, ``table``, of the records of
+                  :meth:`to_dataframe` (Parquet as ``bytes``). To write every
+                  table, use :meth:`export_to` with a directory.
+            licenses: Keep only the sources with one of these licences
+                (:class:`License` members or their values, such as
+                ``"public_domain"``) and only what they support; the header lists
+                what was withheld. None (the default) exports everything.
+            table: For ``csv`` and ``parquet``: the kind of record, one of
+                ``therapies``, ``vaccines``, ``side-effects``, ``cancer-types``,
+                ``sources``, ``indications``, ``citations``.
+
+        Returns:
+            The export: ``str`` for the text formats, ``bytes`` for ``parquet``.
+
+        Raises:
+            QueryError: An unknown format, table or licence; a table for a format
+                other than csv and parquet, or none for them; licences for
+                ``schema``.
+            MissingDependencyError: pandas (``csv``: ``pip install 'immunokb[pandas]'``)
+                or pyarrow (``parquet``: ``pip install 'immunokb[parquet]'``) is not
+                installed.
+
+        Example:
+            >>> import json, immunokb
+            >>> kb = immunokb.load()
+            >>> header = json.loads(kb.export("json"))["header"]
+            >>> header["fingerprint"] == kb.fingerprint
+            True
+        """
+        from ._export import export  # noqa: PLC0415 - the exports load on first use
+
+        return export(self, format, licenses=licenses, table=table)
+
+    def export_to(
+        self,
+        path: str | os.PathLike[str],
+        format: str = "json",
+        *,
+        licenses: Iterable[License | str] | None = None,
+        table: str | None = None,
+    ) -> tuple[Path, ...]:
+        """Write an export to a file; for ``csv`` or ``parquet`` without a table, to a directory.
+
+        Takes the arguments of :meth:`export`. A file is written whole or not at
+        all (to a temporary file beside it, then renamed over ``path``). With
+        ``format="csv"`` or ``"parquet"`` and no ``table``, ``path`` is a directory
+        (made if missing) that receives one file per table, ``therapies.csv``,
+        ``vaccines.csv``... in the order of :meth:`to_dataframe`'s kinds.
+
+        Args:
+            path: The file, or the directory of a table-per-file export.
+            format: The export format (see :meth:`export`).
+            licenses: The licence filter (see :meth:`export`).
+            table: For ``csv`` and ``parquet``: one table only, written to ``path``.
+
+        Returns:
+            The paths of the files written, in order.
+
+        Raises:
+            QueryError: As :meth:`export`.
+            MissingDependencyError: As :meth:`export`.
+            OSError: A file or the directory cannot be written.
+        """
+        from ._export import export_to  # noqa: PLC0415 - the exports load on first use
+
+        return export_to(self, path, format, licenses=licenses, table=table)
 
 
 def _describe(reference: Reference, on: dt.date | None) -> str:
