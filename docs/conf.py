@@ -17,6 +17,7 @@ import typing
 import urllib.error
 import urllib.request
 from importlib.metadata import version as _installed_version
+from pathlib import Path
 from typing import Any
 
 from docutils.nodes import Element, TextElement
@@ -147,6 +148,9 @@ intersphinx_timeout = 10
 
 html_theme = "furo"
 html_title = f"immunokb {release}"
+# The JSON-LD context of the exports is published at the root of the site, copied
+# from the installed package (the file `immunokb.jsonld_context()` reads).
+html_extra_path = [str(Path(immunokb.__file__).with_name("context.jsonld"))]
 
 # -- Helpers for the API reference ---------------------------------------------
 #

@@ -97,3 +97,11 @@ def test_catalogue_pages_show_every_quote_verbatim(site: Path) -> None:
             assert f'href="{source.url}"' in (
                 site / "catalogue" / "sources" / f"{source.id}.html"
             ).read_text(encoding="utf-8")
+
+
+def test_jsonld_context_is_published_with_the_site(site: Path) -> None:
+    import json
+
+    published = json.loads((site / "context.jsonld").read_text(encoding="utf-8"))
+    assert published == immunokb.jsonld_context()
+    assert 'href="context.jsonld"' in (site / "exports.html").read_text(encoding="utf-8")
