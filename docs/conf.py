@@ -16,6 +16,7 @@ import types
 import typing
 import urllib.error
 import urllib.request
+import warnings
 from importlib.metadata import version as _installed_version
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,10 @@ def _inventories_reachable() -> bool:
 
 intersphinx_mapping = _INTERSPHINX if _inventories_reachable() else {}
 intersphinx_timeout = 10
+
+# sphinx-autodoc-typehints calls a Sphinx API that Sphinx 10 removes, and Python
+# prints the deprecation once per page: noise in the build log, not ours to fix.
+warnings.filterwarnings("ignore", message=r".*\bset_application\b.* is deprecated")
 
 # -- HTML --------------------------------------------------------------------
 
