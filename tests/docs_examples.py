@@ -440,24 +440,36 @@ class PageRun:
         if result.failed:
             self.fail(block, "interactive example differs\n" + report.getvalue())
 
+    def run_commands(
+        self, block: Block, commands: list[Command]
+    ) -> tuple[list[Command], list[tuple[str, list[int]]]]:
+        """Run a block's runnable commands in one shell session: them and their results.
+
+        Nothing is run (and nothing returned) when a command is neither run nor
+        skipped by rule, or when the session fails as a whole; both are recorded as
+        failures of the block.
+        """
+        if self.unknown(commands):
+            return [], []
+        runnable = [c for c in commands if classify(c.text) == "run"]
+        self.outcome.counts["skipped commands"] += len(commands) - len(runnable)
+        if not runnable:
+            return [], []
+        results = run_session(runnable, self.workdir, self.env)
+        if isinstance(results, str):
+            self.fail(block, results)
+            return [], []
+        self.outcome.counts["commands"] += len(runnable)
+        return runnable, results
+
     def console(self, block: Block) -> None:
         """Run a console block's commands and compare each one's output."""
         commands, problem = console_commands(block)
         if problem is not None:
             self.fail(block, f"console block: {problem}")
             return
-        if self.unknown(commands):
-            return
-        runnable = [c for c in commands if classify(c.text) == "run"]
-        self.outcome.counts["skipped commands"] += len(commands) - len(runnable)
-        if not runnable:
-            return
-        results = run_session(runnable, self.workdir, self.env)
-        if isinstance(results, str):
-            self.fail(block, results)
-            return
+        runnable, results = self.run_commands(block, commands)
         for index, (command, (output, statuses)) in enumerate(zip(runnable, results, strict=True)):
-            self.outcome.counts["commands"] += 1
             if not matches(command.expected, output):
                 self.fail(
                     command,
@@ -473,19 +485,8 @@ class PageRun:
 
     def bash(self, block: Block) -> None:
         """Run a bash block's commands; each must exit with status 0."""
-        commands = bash_commands(block)
-        if self.unknown(commands):
-            return
-        runnable = [c for c in commands if classify(c.text) == "run"]
-        self.outcome.counts["skipped commands"] += len(commands) - len(runnable)
-        if not runnable:
-            return
-        results = run_session(runnable, self.workdir, self.env)
-        if isinstance(results, str):
-            self.fail(block, results)
-            return
+        runnable, results = self.run_commands(block, bash_commands(block))
         for command, (output, statuses) in zip(runnable, results, strict=True):
-            self.outcome.counts["commands"] += 1
             if any(statuses):
                 self.fail(command, f"`{command.text}` exited with status {statuses}:\n{output}")
 
