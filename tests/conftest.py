@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+if os.environ.get("IMMUNOKB_TEST_WITHOUT_LIBYAML") == "1":
+    # As if PyYAML had been built without libyaml: its C extension cannot be
+    # imported, so PyYAML and immunokb fall back to the pure-Python loader.
+    sys.modules["yaml._yaml"] = None  # type: ignore[assignment]
 
 import immunokb
 

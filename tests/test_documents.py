@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import immunokb
-from immunokb._documents import MAX_DOCUMENT_BYTES, parse_document
+from immunokb import _documents
+from immunokb._documents import MAX_DOCUMENT_BYTES, _deep_flow, parse_document
 
 GOOD = "---\ntitle: A\ntags:\n  - x\n---\n\nBody text.\n"
 
@@ -68,3 +77,121 @@ def test_oversize_document_is_refused() -> None:
     data = b"---\ntitle: big\n---\n" + b"x" * MAX_DOCUMENT_BYTES
     with pytest.raises(immunokb.DocumentError, match="the limit is"):
         parse_document("big.md", data)
+
+
+# ----------------------------------------------------------------- nesting, whatever reads the YAML
+
+# Fragments of YAML-like text that matter to where a flow collection opens: brackets,
+# indicators, quotes, comments, anchors and tags, block scalars and indentation.
+_FRAGMENTS = st.sampled_from(
+    [
+        "[", "]", "{", "}", ",", ": ", ":", "- ", "? ", "-", "?", "'", '"', "''", "\\",
+        "#", " #", "\n", "\n  ", "\n    ", "\n- ", "\n  - ", " ", "a", "b: ", "|", ">",
+        "|\n  ", "|-\n", ">2\n", "&x ", "*x", "!t ", "!!str ", "%Y", "---", "...",
+    ]
+)  # fmt: skip
+_LOADERS = [yaml.SafeLoader] + ([yaml.CSafeLoader] if yaml.__with_libyaml__ else [])
+
+
+def _yaml_first_deeper(text: str, limit: int, loader: type) -> int | None:
+    """Where the YAML scanner opens the first flow collection deeper than ``limit``."""
+    depth = 0
+    for token in yaml.scan(text, Loader=loader):
+        if isinstance(token, (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)):
+            depth += 1
+            if depth > limit:
+                return int(token.start_mark.index)
+        elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)):
+            depth -= 1
+            if depth < 0:  # the libraries disagree on an unmatched closing bracket
+                raise yaml.YAMLError("unbalanced")
+    return None
+
+
+@settings(max_examples=3000)
+@given(st.lists(_FRAGMENTS, max_size=60).map("".join), st.integers(0, 4))
+def test_our_flow_scan_finds_what_yaml_finds(text: str, limit: int) -> None:
+    # Where YAML itself opens a collection too deep, our scan finds it there or
+    # before; on YAML that parses, it finds exactly what YAML finds, so a valid
+    # document is never refused for brackets that are text.
+    for loader in _LOADERS:
+        try:
+            theirs = _yaml_first_deeper(text, limit, loader)
+        except yaml.YAMLError:
+            continue
+        ours = _deep_flow(text, limit)
+        if theirs is not None:
+            assert ours is not None
+            assert ours <= theirs
+        try:
+            yaml.compose(text, Loader=loader)
+        except yaml.YAMLError:
+            continue
+        assert ours == theirs
+
+
+def test_brackets_that_are_text_are_not_nesting() -> None:
+    run = "[" * 40 + "{" * 40
+    text = (
+        "---\n"
+        f"quoted: '{run}'\n"
+        f'double: "{run}"\n'
+        f"plain: a {run}\n"
+        f"continued: a\n  {run}\n"
+        f"# {run}\n"
+        f"literal: |\n  {run}\n  {run}\n"
+        f"folded: >-\n    {run}\n"
+        f"tagged: !!str x{run}\n"
+        "---\n"
+    )
+    meta = parse_document("text.md", text.encode()).meta
+    assert meta["quoted"] == meta["double"] == run
+    assert meta["plain"] == meta["continued"] == f"a {run}"
+    assert meta["literal"] == f"{run}\n{run}\n"
+    assert meta["folded"] == run
+    assert meta["tagged"] == f"x{run}"
+
+
+@pytest.mark.parametrize(
+    ("frontmatter", "line"),
+    [
+        pytest.param("x: " + "[ " * 5000, 2, id="spaced"),
+        pytest.param("x:\n  - a\n  - " + "[" * 40, 4, id="in-a-block-sequence"),
+        pytest.param("x: " + "[\n" * 40, 2 + 32, id="one-per-line"),
+        pytest.param("x: " + "[{a: " * 20, 2, id="mixed"),
+        pytest.param("x: '[[[['\ny: " + "{" * 33 + "\n", 3, id="after-a-quoted-run"),
+        pytest.param("x: |\n  [[[[\n" + "y: " + "[" * 33, 4, id="after-a-block-scalar"),
+    ],
+)
+def test_deep_flow_nesting_is_refused_at_its_line(frontmatter: str, line: int) -> None:
+    with pytest.raises(immunokb.DocumentError) as info:
+        parse_document("deep.md", f"---\n{frontmatter}\n---\n".encode())
+    assert info.value.reason == "frontmatter is nested deeper than 32 levels"
+    assert info.value.line == line
+
+
+def test_the_refusals_hold_without_libyaml() -> None:
+    # The hostile-YAML tests again, in a process where PyYAML has no libyaml.
+    root = Path(__file__).resolve().parent
+    env = {**os.environ, "IMMUNOKB_TEST_WITHOUT_LIBYAML": "1"}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"]
+    selected = [str(root / "test_documents.py"), str(root / "test_bad_input.py")]
+    result = subprocess.run(
+        [*command, *selected, "-k", "not without_libyaml"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root.parent,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
+
+
+@pytest.mark.skipif(
+    os.environ.get("IMMUNOKB_TEST_WITHOUT_LIBYAML") != "1", reason="run without libyaml only"
+)
+def test_pure_python_yaml_is_in_use() -> None:
+    assert not yaml.__with_libyaml__
+    assert issubclass(_documents._Loader, yaml.loader.SafeLoader)

@@ -16,7 +16,8 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Annotated, Any, Literal, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +34,7 @@ from ._errors import DocumentError, DocumentWarning
 from ._kb import KnowledgeBase
 from ._load import DOCUMENT_SUFFIXES, Progress, RawDocument
 from ._models import (
+    PATTERN_FORMS,
     AnyEntity,
     CancerType,
     Citation,
@@ -227,33 +229,164 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 # What a value was in the YAML (a source's lists are tuples by the time they are checked).
-_YAML_TYPES: dict[type, str] = {list: "list", tuple: "list", dict: "mapping"}
+_YAML_TYPES: dict[type, str] = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    str: "text",
+    list: "a list",
+    tuple: "a list",
+    dict: "a mapping",
+    type(None): "nothing (null)",
+}
+# What a field of that kind expects, by pydantic's error type.
+_EXPECTED: dict[str, str] = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "set_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+    "date_type": "a date like 2025-12-30",
+    "date_parsing": "a date like 2025-12-30",
+    "date_from_datetime_parsing": "a date like 2025-12-30",
+    "date_from_datetime_inexact": "a date like 2025-12-30, without a time of day",
+}
+_MODELS_BY_NAME: dict[str, type[BaseModel]] = {
+    model.__name__: model
+    for model in (
+        *(Citation, Dispute, Indication, Statement, StatusClaim),
+        *(Therapy, Vaccine, SideEffect, CancerType, Source),
+    )
+}
+"""The models an entity is built with, by the name a ValidationError gives them."""
+_CONCLUSIONS = frozenset({"disputed", "unverified", "unknown"})
+"""Statuses immunokb derives from the claims, which no document may claim."""
+_BOOLEAN_HINT = " (YAML read an unquoted yes/no/true/false as a boolean: quote the value)"
+_NUMBER_HINT = " (YAML read an unquoted number: quote the value, as in '1.0')"
+_BOUNDS = {
+    "greater_than_equal": ("ge", "at least"),
+    "greater_than": ("gt", "more than"),
+    "less_than_equal": ("le", "at most"),
+    "less_than": ("lt", "less than"),
+}
 
 
-def _describe(err: ErrorDetails) -> str:
+def _annotation_at(model: type[BaseModel], loc: Loc) -> object:
+    """The type a model expects at ``loc`` (a path of field names and list indexes), or None."""
+    annotation: object = model
+    for part in loc:
+        annotation = _bare(annotation)
+        if isinstance(part, str):
+            fields = (
+                annotation.model_fields
+                if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+                else {}
+            )
+            if part not in fields:
+                return None
+            annotation = fields[part].annotation
+        elif get_origin(annotation) in (tuple, list):
+            annotation = get_args(annotation)[0]
+        else:
+            return None
+    return _bare(annotation)
+
+
+def _bare(annotation: object) -> object:
+    """``annotation`` without ``Annotated`` metadata and without ``| None``."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _vocabulary(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The values allowed at ``loc`` if it holds an enum or a literal, else ``[]``."""
+    annotation = _annotation_at(model, loc)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return [str(member.value) for member in annotation]
+    if get_origin(annotation) is Literal:
+        return [str(value) for value in get_args(annotation)]
+    return []
+
+
+def _describe(err: ErrorDetails, model: type[BaseModel]) -> str:
+    """Why a value was refused, in immunokb's words (never pydantic's, which change).
+
+    Every error type the document schemas can produce has a sentence of its own
+    here; an error type not foreseen is reported as ``invalid value`` with its type
+    name, so that it shows up in the tests rather than passing a library's wording
+    through.
+    """
     kind, value = err["type"], err.get("input")
+    ctx: dict[str, Any] = dict(err.get("ctx") or {})
+    got = _YAML_TYPES.get(type(value), type(value).__name__)
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field"
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if kind in {
-        "string_type",
-        "literal_error",
-        "enum",
-        "date_from_datetime_inexact",
-    } or kind.endswith("_type"):
-        if isinstance(value, bool):
-            message += " (YAML read an unquoted yes/no/true/false as a boolean: quote the value)"
+    if kind == "invalid_key":
+        return f"a field name must be text, not {got} {value!r}"
+    if kind in {"value_error", "assertion_error"}:
+        return str(ctx.get("error", "invalid value"))
+    if kind in {"enum", "literal_error"}:
+        allowed = _vocabulary(model, tuple(err["loc"]))
+        listed = ", ".join(allowed) if allowed else "the values this field allows"
+        if isinstance(value, str):
+            reason = f"{value!r} is not one of: {listed}" + _did_you_mean(value, allowed)
+            if value in _CONCLUSIONS and value not in allowed:
+                reason += f"; {value!r} is a conclusion drawn from the claims, not a claim"
+            return reason
+        return f"expected one of: {listed}; got {got}" + (
+            _BOOLEAN_HINT if isinstance(value, bool) else ""
+        )
+    if kind in _EXPECTED:
+        reason = f"expected {_EXPECTED[kind]}, got {got}"
+        if isinstance(value, str) and kind not in {"string_type"}:
+            reason = f"expected {_EXPECTED[kind]}, got {value!r}"
+        if isinstance(value, bool) and kind != "bool_type":
+            reason += _BOOLEAN_HINT
         elif isinstance(value, (int, float)) and kind == "string_type":
-            message += " (YAML read an unquoted number: quote the value, as in '1.0')"
-        elif kind.endswith("_type"):
-            message += f" (got {_YAML_TYPES.get(type(value), type(value).__name__)})"
-    return message
+            reason += _NUMBER_HINT
+        return reason
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        form = PATTERN_FORMS.get(pattern, f"text matching {pattern}")
+        return f"{value!r} is not {form}"
+    unit = "characters" if kind.startswith("string_") else "items"
+    if kind in {"string_too_short", "too_short"}:
+        if ctx.get("min_length") == 1:
+            return "must not be empty"
+        return f"needs at least {ctx.get('min_length')} {unit}"
+    if kind in {"string_too_long", "too_long"}:
+        return f"allows at most {ctx.get('max_length')} {unit}"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return f"must be {words} {ctx.get(key)}, got {value!r}"
+    return f"invalid value ({kind})"
 
 
 def _validation_errors(
-    doc: ParsedDocument, exc: ValidationError, rename: dict[str, str] | None = None
+    doc: ParsedDocument,
+    exc: ValidationError,
+    model: type[BaseModel],
+    rename: dict[str, str] | None = None,
 ) -> list[DocumentError]:
     out = []
     single_status = isinstance(doc.meta.get("status"), dict)
@@ -267,7 +400,7 @@ def _validation_errors(
             loc = (rename.get(loc[0], loc[0]), *loc[1:])
         if rename is None and single_status and loc[:2] == ("status", 0):
             loc = ("status", *loc[2:])  # one claim written as a mapping, not a list
-        reason = _describe(err)
+        reason = _describe(err, model)
         if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
             reason += _did_you_mean(loc[-1], _DOCUMENT_WORDS if rename is None else HOUSE_FIELDS)
         out.append(doc.error(reason, loc))
@@ -285,6 +418,29 @@ def _stem(path: str) -> str:
 # --------------------------------------------------------------------------- sources
 
 
+_MONTHS = (
+    *("January", "February", "March", "April", "May", "June", "July"),
+    *("August", "September", "October", "November", "December"),
+)
+
+
+def _calendar_problem(year: int, month: int | None, day: int | None) -> str | None:
+    """Why year-month-day is not a day of the calendar, in our words; None if it is one."""
+    if year < dt.MINYEAR:
+        return f"there is no year {year}"
+    if month is None:
+        return None
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    if day is None:
+        return None
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    if not 1 <= day <= days:
+        return f"{_MONTHS[month - 1]} {year} has {days} days"
+    return None
+
+
 def _review_date(value: object) -> tuple[dt.date, DatePrecision] | str:
     if isinstance(value, bool):
         return "expected a date like 2025-12-30, 2021-09 or 2021, got a boolean"
@@ -295,19 +451,23 @@ def _review_date(value: object) -> tuple[dt.date, DatePrecision] | str:
     if isinstance(value, int) and 1000 <= value <= 9999:  # YAML reads an unquoted 2021 as a number
         return dt.date(value, 1, 1), DatePrecision.YEAR
     if not isinstance(value, str):
-        return f"expected a date like 2025-12-30, 2021-09 or 2021, got {type(value).__name__}"
+        got = _YAML_TYPES.get(type(value), type(value).__name__)
+        return f"expected a date like 2025-12-30, 2021-09 or 2021, got {got} {value!r}"
     text = value.strip()
     if re.match(r"\d{4}-\d{2}-\d{2}[T ]\d", text):
         return "expected a date, got a timestamp with a time of day"
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return dt.date.fromisoformat(text), DatePrecision.DAY
-        if re.fullmatch(r"\d{4}-\d{2}", text):
-            return dt.date(int(text[:4]), int(text[5:]), 1), DatePrecision.MONTH
-        if re.fullmatch(r"\d{4}", text):
-            return dt.date(int(text), 1, 1), DatePrecision.YEAR
-    except ValueError as exc:
-        return f"invalid date {text!r}: {exc}"
+    parts = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
+    if parts is not None:
+        year = int(parts[1])
+        month, day = (None if part is None else int(part) for part in parts.groups()[1:])
+        problem = _calendar_problem(year, month, day)
+        if problem is not None:
+            return f"invalid date {text!r}: {problem}"
+        if day is not None and month is not None:
+            return dt.date(year, month, day), DatePrecision.DAY
+        if month is not None:
+            return dt.date(year, month, 1), DatePrecision.MONTH
+        return dt.date(year, 1, 1), DatePrecision.YEAR
     return f"expected a date like 2025-12-30, 2021-09 or 2021, got {text!r}"
 
 
@@ -503,7 +663,7 @@ def _build_source(
     try:
         source = Source.model_validate(data)
     except ValidationError as exc:
-        for error in _validation_errors(doc, exc, _MODEL_TO_HOUSE):
+        for error in _validation_errors(doc, exc, Source, _MODEL_TO_HOUSE):
             problems.add(error)
         return source_id, None
     return source_id, (source if ok else None)
@@ -688,7 +848,7 @@ class _EntityBuilder:
         try:
             spec = _EntityDoc.model_validate(doc.meta)
         except ValidationError as exc:
-            for error in _validation_errors(doc, exc):
+            for error in _validation_errors(doc, exc, _EntityDoc):
                 self.problems.add(error)
             return None
         count = len(self.problems.items)
@@ -837,9 +997,7 @@ def _validate(
         for err in exc.errors():
             loc: Loc = tuple(err["loc"])
             field = format_loc(loc) or None
-            problems.add(
-                doc.error(str(err["msg"]).removeprefix("Value error, "), loc[:1], field=field)
-            )
+            problems.add(doc.error(_describe(err, model), loc[:1], field=field))
         return None
 
 
@@ -1051,7 +1209,7 @@ def _assemble(
         except ValidationError as exc:  # a model refused what the document schema let by
             for err in exc.errors():
                 where = format_loc(tuple(err["loc"]))
-                reason = str(err["msg"]).removeprefix("Value error, ")
+                reason = _describe(err, _MODELS_BY_NAME.get(exc.title, BaseModel))
                 problems.add(doc.error(f"invalid value in {exc.title}.{where}: {reason}"))
             entity = None
         step()

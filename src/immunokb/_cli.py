@@ -183,6 +183,25 @@ def _positive(text: str) -> int:
     return value
 
 
+def _one_of(values: Sequence[str]) -> Callable[[str], str]:
+    """An argument type: the text if it is one of ``values``, else a usage error in our words.
+
+    Used instead of argparse's ``choices``, so that the message is the one the
+    Python API gives for a value outside a vocabulary, with a suggestion.
+    """
+
+    def check(text: str) -> str:
+        if text in values:
+            return text
+        import difflib  # noqa: PLC0415 - only on a usage error
+
+        close = difflib.get_close_matches(text, values, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of: {', '.join(values)}{hint}")
+
+    return check
+
+
 def _values(
     vocabulary: Iterable[Status | Route | Audience | License | VaccinePlatform | VaccinePurpose],
 ) -> list[str]:
@@ -209,14 +228,14 @@ def _add_list_filters(listing: argparse.ArgumentParser) -> None:
     treatments.add_argument(
         "--status",
         action="append",
-        choices=_values(Status),
+        type=_one_of(_values(Status)),
         metavar="STATUS",
         help="adopted status, one of: " + ", ".join(_values(Status)),
     )
     treatments.add_argument(
         "--route",
         action="append",
-        choices=_values(Route),
+        type=_one_of(_values(Route)),
         metavar="ROUTE",
         help="route of administration, one of: " + ", ".join(_values(Route)),
     )
@@ -227,14 +246,15 @@ def _add_list_filters(listing: argparse.ArgumentParser) -> None:
     vaccines.add_argument(
         "--platform",
         action="append",
-        choices=_values(VaccinePlatform),
+        type=_one_of(_values(VaccinePlatform)),
         metavar="PLATFORM",
         help="how the vaccine is made, one of: " + ", ".join(_values(VaccinePlatform)),
     )
     vaccines.add_argument(
         "--purpose",
-        choices=_values(VaccinePurpose),
-        help="what the vaccine is for",
+        type=_one_of(_values(VaccinePurpose)),
+        metavar="PURPOSE",
+        help="what the vaccine is for, one of: " + ", ".join(_values(VaccinePurpose)),
     )
     related = listing.add_argument_group("filters for side-effects and cancer-types")
     related.add_argument(
@@ -256,7 +276,7 @@ def _add_list_filters(listing: argparse.ArgumentParser) -> None:
     evidence.add_argument(
         "--audience",
         action="append",
-        choices=_values(Audience),
+        type=_one_of(_values(Audience)),
         metavar="AUDIENCE",
         help="a source written for this audience, one of: " + ", ".join(_values(Audience)),
     )
@@ -264,7 +284,7 @@ def _add_list_filters(listing: argparse.ArgumentParser) -> None:
     sources.add_argument(
         "--license",
         action="append",
-        choices=_values(License),
+        type=_one_of(_values(License)),
         metavar="LICENSE",
         help="the source's licence, one of: " + ", ".join(_values(License)),
     )
@@ -295,7 +315,7 @@ def _add_list_filters(listing: argparse.ArgumentParser) -> None:
 def _add_export(exporting: argparse.ArgumentParser) -> None:
     exporting.add_argument(
         "--format",
-        choices=FORMATS,
+        type=_one_of(FORMATS),
         default="json",
         metavar="FORMAT",
         help="one of: " + ", ".join(FORMATS) + " (default: json)",
@@ -309,7 +329,7 @@ def _add_export(exporting: argparse.ArgumentParser) -> None:
     )
     exporting.add_argument(
         "--table",
-        choices=KINDS,
+        type=_one_of(KINDS),
         metavar="KIND",
         help="for csv and parquet: the one table to write, one of: " + ", ".join(KINDS),
     )
@@ -318,7 +338,7 @@ def _add_export(exporting: argparse.ArgumentParser) -> None:
         "--license",
         dest="licenses",
         action="append",
-        choices=_values(License),
+        type=_one_of(_values(License)),
         metavar="LICENCE",
         help="keep only sources under this licence, and only what they support (repeatable), "
         "one of: " + ", ".join(_values(License)),
@@ -378,8 +398,9 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     )
     common.add_argument(
         "--color",
-        choices=("auto", "always", "never"),
+        type=_one_of(("auto", "always", "never")),
         default=argparse.SUPPRESS,
+        metavar="WHEN",
         help="colour the text output: auto (default), always or never",
     )
     common.add_argument(
@@ -407,8 +428,9 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument(
         "--color",
-        choices=("auto", "always", "never"),
+        type=_one_of(("auto", "always", "never")),
         default="auto",
+        metavar="WHEN",
         help="colour the text output: auto (only on a terminal, without NO_COLOR; default), "
         "always or never",
     )
@@ -450,12 +472,14 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     listing = add(
         "list",
         "list therapies, vaccines, side effects, cancer types or sources, filtered",
-        usage=f"{_PROG} list [-h] [--json] [--color {{auto,always,never}}] [--path PATH] "
+        usage=f"{_PROG} list [-h] [--json] [--color WHEN] [--path PATH] "
         "[--no-bundled] KIND [filters]",
         epilog="Every filter given must match; a repeated filter matches any of its values. "
         "A filter that does not apply to KIND is a usage error.",
     )
-    listing.add_argument("kind", choices=_LIST_KINDS, metavar="KIND", help=", ".join(_LIST_KINDS))
+    listing.add_argument(
+        "kind", type=_one_of(_LIST_KINDS), metavar="KIND", help=", ".join(_LIST_KINDS)
+    )
     _add_list_filters(listing)
     add(
         "side-effects", "side effects of a therapy, own and inherited, with citations"

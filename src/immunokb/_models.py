@@ -70,13 +70,28 @@ __all__ = [
     "adopted_status",
 ]
 
+_SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_TEXT_PATTERN = r"\S"
+_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+_SOURCE_TYPE_PATTERN = r"^[0-9]{2}_[a-z0-9_]+$"
+_LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+PATTERN_FORMS: dict[str, str] = {
+    _SLUG_PATTERN: "lower-case letters and digits joined by single hyphens, like 'tumor-lysis'",
+    _TEXT_PATTERN: "text with at least one character that is not a space",
+    _URL_PATTERN: "a web address beginning with http:// or https://",
+    _SOURCE_TYPE_PATTERN: "two digits, an underscore and a lower-case name, like '02_nci_core'",
+    _LANGUAGE_PATTERN: "a language tag like 'en' or 'es-419'",
+}
+"""What each pattern of the models asks for, in words (for error messages)."""
+
 Slug = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=120),
+    StringConstraints(pattern=_SLUG_PATTERN, min_length=1, max_length=120),
 ]
 """A stable identifier: lower-case ASCII letters and digits joined by single hyphens."""
 
-Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+Text = Annotated[str, StringConstraints(min_length=1, pattern=_TEXT_PATTERN)]
 """A string with at least one non-whitespace character."""
 
 
@@ -693,13 +708,13 @@ class Source(_Frozen):
 
     id: Slug = Field(description="Stable identifier: the document's file name without extension.")
     title: Text = Field(description="Title of the document.")
-    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]*$")] | None = Field(
+    url: Annotated[str, StringConstraints(pattern=_URL_PATTERN)] | None = Field(
         default=None, description="Address of the original, if the document states one."
     )
     publisher: Text | None = Field(
         default=None, description="Who publishes it (house field `source`), if stated."
     )
-    source_type: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}_[a-z0-9_]+$")] | None = Field(
+    source_type: Annotated[str, StringConstraints(pattern=_SOURCE_TYPE_PATTERN)] | None = Field(
         default=None,
         description="Source tier `NN_name` (house `sourceType`); a lower NN is more authoritative.",
     )
@@ -707,9 +722,9 @@ class Source(_Frozen):
     license: License = Field(
         default=License.UNKNOWN, description="Licence of the document; 'unknown' if not stated."
     )
-    language: (
-        Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None
-    ) = Field(default=None, description="BCP 47 language tag of the body, e.g. 'en'.")
+    language: Annotated[str, StringConstraints(pattern=_LANGUAGE_PATTERN)] | None = Field(
+        default=None, description="BCP 47 language tag of the body, e.g. 'en'."
+    )
     audience: Audience = Field(
         default=Audience.UNKNOWN, description="Audience level (house field `audienceLevel`)."
     )
