@@ -32,7 +32,8 @@ from sphinx.ext.autodoc import Options
 import immunokb
 
 # Local extensions: `catalogue` generates the content catalogue and the data-model
-# diagrams from the knowledge base when the build starts (see docs/_ext/catalogue.py).
+# diagrams from the knowledge base when the build starts (see docs/_ext/catalogue.py);
+# `pagenames` refuses a page that Sphinx's own pages would overwrite (docs/_ext/pagenames.py).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
 
 # -- Project -----------------------------------------------------------------
@@ -56,6 +57,8 @@ extensions = [
     "sphinx_autodoc_typehints",
     "sphinxcontrib.mermaid",
     "catalogue",
+    # Fails the build (-W) on a page named like one of Sphinx's own (search.html...).
+    "pagenames",
 ]
 
 # The .md pages are plain MyST (myst_parser's "markdown"), never notebooks; only
