@@ -4,12 +4,14 @@ One Sphinx build of a copy of docs/ (so that the generated catalogue is not
 written into the working tree), then checks of the HTML: every document the
 toctrees reach (from the environment the build saved) is a page of its own,
 whose title and heading are the ones its source gives, and none is written over
-by one of Sphinx's own pages (``search.html``...); the tutorial notebook was
-executed and shows its output tables, the data-model page carries both
-diagrams, and every catalogue page shows each of its entity's quotes verbatim
-(typographic "smart quotes" would change them). A few tiny builds check that
-docs/_ext/pagenames.py fails a build whose page Sphinx would overwrite. Skipped
-when the docs extra is not installed.
+by one of Sphinx's own pages (``search.html``...); no page, stylesheet or
+script loads anything from another host (the site must work offline); the
+tutorial notebook was executed and shows its output tables, the data-model page
+draws both diagrams as inline SVG (no script draws them), and every catalogue
+page shows each of its entity's quotes verbatim (typographic "smart quotes"
+would change them). A few tiny builds check that docs/_ext/pagenames.py fails a
+build whose page Sphinx would overwrite. Skipped when the docs extra is not
+installed.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
 import immunokb
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-_NEEDED = ("sphinx", "furo", "myst_parser", "myst_nb", "sphinxcontrib.mermaid", "ipykernel")
+_NEEDED = ("sphinx", "furo", "myst_parser", "myst_nb", "ipykernel")
 
 
 def _text(page: Path) -> str:
@@ -285,12 +288,192 @@ def test_tutorial_is_rendered_with_its_outputs(site: Path) -> None:
     assert "Traceback" not in page
 
 
-def test_data_model_page_has_both_diagrams(site: Path) -> None:
+_SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _public_models() -> set[str]:
+    from pydantic import BaseModel
+
+    return {
+        name
+        for name in immunokb.__all__
+        if isinstance(getattr(immunokb, name), type)
+        and issubclass(getattr(immunokb, name), BaseModel)
+    }
+
+
+def test_data_model_page_draws_its_diagrams_as_inline_svg(site: Path) -> None:
     page = (site / "data-model.html").read_text(encoding="utf-8")
-    diagrams = re.findall(r'class="mermaid">\s*classDiagram', page)
-    assert len(diagrams) == 2
-    assert "class Entity {" in page
-    assert "class SideEffectLink {" in page
+    svgs = re.findall(r"<svg\b[^>]*\bclass=\"ikb-diagram\".*?</svg>", page, flags=re.DOTALL)
+    assert len(svgs) == 2
+    drawn: set[str] = set()
+    for svg in svgs:
+        root = ElementTree.fromstring(svg)  # noqa: S314 - the site this module built
+        boxes = {
+            box.get("data-class"): box
+            for box in root.iter(f"{_SVG}g")
+            if "ikb-box" in (box.get("class") or "").split()
+        }
+        for name, box in boxes.items():
+            # The class's name is text of the drawing, not a label for a script to draw.
+            assert [t.text for t in box.iter(f"{_SVG}text") if t.get("class") == "ikb-name"] == [
+                name
+            ]
+            if "ikb-elsewhere" not in (box.get("class") or ""):
+                drawn.add(str(name))
+        assert root.findall(f".//{_SVG}path[@class]")  # and lines between the boxes
+    assert drawn == _public_models()
+    # Nothing is left for mermaid.js (or any script) to draw.
+    assert "mermaid" not in page
+    assert "classDiagram" not in page
+    # Each diagram can be opened on its own, at full size, from the page.
+    for target in re.findall(r'<a href="([^"]+\.svg)"', page):
+        assert (site / target).is_file(), target
+    assert len(re.findall(r'<a href="([^"]+\.svg)"', page)) == 2
+
+
+# --------------------------------------------------------------------------- offline
+
+
+# Elements whose attribute loads something into the page (``<a href>`` is navigation).
+_LOADS = {
+    "script": ("src",),
+    "img": ("src", "srcset"),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "source": ("src", "srcset"),
+    "embed": ("src",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "track": ("src",),
+    "input": ("src",),
+    "object": ("data",),
+    "link": ("href",),
+    "image": ("href", "xlink:href"),
+    "use": ("href", "xlink:href"),
+    "feimage": ("href", "xlink:href"),
+}
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""", re.DOTALL)
+_JS_IMPORT = re.compile(
+    r"""\bimport\s*(?:\(\s*|[\w*${}\s,]+?\s*from\s*)(['"`])(.*?)\1|importScripts\(\s*(['"])(.*?)\3"""
+)
+
+
+def _is_other_host(url: str) -> bool:
+    """Whether loading ``url`` from a page of the site would ask another host for it."""
+    from urllib.parse import urlsplit
+
+    url = url.strip()
+    # A relative address (no scheme, no "//host") stays on the site; "data:" and the
+    # like are inline. Anything else (http:, https:, //host, file:...) does not.
+    return url.startswith("//") or urlsplit(url).scheme not in {"", "data", "blob", "about"}
+
+
+def _css_urls(css: str) -> list[str]:
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    return [m.group(2) if m.group(1) is not None else m.group(4) for m in _CSS_URL.finditer(css)]
+
+
+def _js_imports(js: str) -> list[str]:
+    return [m.group(2) if m.group(1) else m.group(4) for m in _JS_IMPORT.finditer(js)]
+
+
+class _Loads(HTMLParser):
+    """Every address a page loads: attributes, inline styles and inline scripts' imports."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[tuple[str, str]] = []  # (where, address)
+        self._inline: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in _LOADS.get(tag, ()):
+                if name == "srcset":
+                    candidates = [c.split()[0] for c in value.split(",") if c.strip()]
+                else:
+                    candidates = [value]
+                self.urls += [(f"<{tag} {name}>", c) for c in candidates]
+            if name == "style":
+                self.urls += [(f"<{tag} style>", u) for u in _css_urls(value)]
+        src = dict(attrs).get("src")
+        self._inline = tag if tag in {"style", "script"} and not src else None
+
+    def handle_endtag(self, tag: str) -> None:
+        self._inline = None
+
+    def handle_data(self, data: str) -> None:
+        if self._inline == "style":
+            self.urls += [("<style>", u) for u in _css_urls(data)]
+        elif self._inline == "script":
+            self.urls += [("<script> import", u) for u in _js_imports(data)]
+
+
+def test_the_checks_of_loads_see_what_they_should() -> None:
+    # The checks below find nothing in the site: make sure they would find something.
+    parser = _Loads()
+    parser.feed(
+        '<link rel="stylesheet" href="https://cdn.example/x.css"><img srcset="a.png 1x, '
+        '//cdn.example/b.png 2x"><a href="https://example.org/">a link</a>'
+        "<div style=\"background: url('https://cdn.example/c.png')\"></div>"
+        '<script type="module">import mermaid from "https://cdn.example/m.mjs";</script>'
+        '<script>import("https://cdn.example/d.js")</script><svg><image href="e.png"/></svg>'
+        "<style>@import 'https://fonts.example/f.css';</style>"
+    )
+    found = [url for _, url in parser.urls if _is_other_host(url)]
+    assert found == [
+        "https://cdn.example/x.css",
+        "//cdn.example/b.png",
+        "https://cdn.example/c.png",
+        "https://cdn.example/m.mjs",
+        "https://cdn.example/d.js",
+        "https://fonts.example/f.css",
+    ]
+    assert _css_urls("a{b:url(x.woff2)} /* url(https://no) */ @import url(https://y);") == [
+        "x.woff2",
+        "https://y",
+    ]
+    assert not _is_other_host("_static/x.js?v=1")
+    assert not _is_other_host("data:image/svg+xml;base64,AAAA")
+    assert _is_other_host("http://example.org/a.js")
+
+
+def test_no_page_loads_anything_from_another_host(site: Path) -> None:
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 100  # every page: the documents, the catalogue, Sphinx's own
+    found: list[str] = []
+    for page in pages:
+        parser = _Loads()
+        parser.feed(page.read_text(encoding="utf-8"))
+        parser.close()
+        found += [
+            f"{page.relative_to(site)}: {where} {url}"
+            for where, url in parser.urls
+            if _is_other_host(url)
+        ]
+    assert not found, "\n".join(found)
+
+
+def test_no_stylesheet_or_script_of_the_site_loads_from_another_host(site: Path) -> None:
+    sheets = sorted(site.rglob("*.css"))
+    scripts = sorted(site.rglob("*.js")) + sorted(site.rglob("*.mjs"))
+    assert sheets
+    assert scripts
+    found = [
+        f"{sheet.relative_to(site)}: {url}"
+        for sheet in sheets
+        for url in _css_urls(sheet.read_text(encoding="utf-8"))
+        if _is_other_host(url)
+    ]
+    found += [
+        f"{script.relative_to(site)}: import {url}"
+        for script in scripts
+        for url in _js_imports(script.read_text(encoding="utf-8"))
+        if _is_other_host(url)
+    ]
+    assert not found, "\n".join(found)
 
 
 def test_catalogue_pages_show_every_quote_verbatim(site: Path) -> None:
