@@ -13,7 +13,8 @@ bundled sentences (default 10,000), in two engines:
 and prints, for each: build time, median and 95th-percentile query time over a
 fixed query set, and how many of a set of questions with a known answer (names,
 typos, partial words, Devanagari, Japanese) put the expected entity or passage
-first. The figures decide which engine we ship; docs/search.md records them.
+first. The figures decide which engine we ship; docs/lookup-and-search.md records
+them.
 """
 
 from __future__ import annotations

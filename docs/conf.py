@@ -32,7 +32,9 @@ from sphinx.ext.autodoc import Options
 import immunokb
 
 # Local extensions: `catalogue` generates the content catalogue and the data-model
-# diagrams from the knowledge base when the build starts (see docs/_ext/catalogue.py).
+# diagrams (SVG, laid out by docs/_ext/classdiagram.py) from the knowledge base when
+# the build starts (see docs/_ext/catalogue.py);
+# `pagenames` refuses a page that Sphinx's own pages would overwrite (docs/_ext/pagenames.py).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
 
 # -- Project -----------------------------------------------------------------
@@ -54,8 +56,9 @@ extensions = [
     "myst_parser",
     "myst_nb",
     "sphinx_autodoc_typehints",
-    "sphinxcontrib.mermaid",
     "catalogue",
+    # Fails the build (-W) on a page named like one of Sphinx's own (search.html...).
+    "pagenames",
 ]
 
 # The .md pages are plain MyST (myst_parser's "markdown"), never notebooks; only
@@ -80,14 +83,6 @@ nb_execution_mode = "force"
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_timeout = 180
-
-# -- Mermaid diagrams --------------------------------------------------------------
-#
-# "raw" leaves each diagram as text in the page for mermaid.js to draw in the
-# reader's browser, so the build itself needs neither the network nor the mermaid
-# command-line tool.
-
-mermaid_output_format = "raw"
 
 # -- autodoc, napoleon, typehints --------------------------------------------
 
@@ -153,6 +148,12 @@ warnings.filterwarnings("ignore", message=r".*\bset_application\b.* is deprecate
 
 html_theme = "furo"
 html_title = f"immunokb {release}"
+# The site must work without the network (a hospital intranet, a train): nothing on
+# its pages comes from another host (tests/test_docs_build.py checks every page,
+# stylesheet and script). The data-model diagrams are SVG drawn at build time, not
+# scripts; immunokb.css fits them to the width of the text.
+html_static_path = ["_static"]
+html_css_files = ["immunokb.css"]
 # The JSON-LD context of the exports is published at the root of the site, copied
 # from the installed package (the file `immunokb.jsonld_context()` reads).
 html_extra_path = [str(Path(immunokb.__file__).with_name("context.jsonld"))]

@@ -80,7 +80,7 @@ LEAST = {
     "README.md": {"outputs": 1, "commands": 8},
     "docs/getting-started.md": {"outputs": 10, "commands": 8},
     "docs/cli.md": {"commands": 30},
-    "docs/search.md": {"outputs": 2},
+    "docs/lookup-and-search.md": {"outputs": 2},
 }
 
 

@@ -11,14 +11,16 @@ and writes MyST Markdown pages into ``docs/catalogue/`` (git-ignored):
   folder of its kind, showing every fact with its evidence: each citation's verbatim
   quote (after its lead-in, if any) with its source and offsets, or the label
   "curated (not quoted)" with the curator's rationale;
-- ``stored-model.mmd`` and ``query-results.mmd``: Mermaid class diagrams drawn from
-  the pydantic models' fields, which ``docs/data-model.md`` includes.
+- ``stored-model.svg`` and ``query-results.svg``: class diagrams drawn from the
+  pydantic models' fields and laid out as SVG by ``docs/_ext/classdiagram.py``,
+  which ``docs/data-model.md`` puts inline in its page (no script draws them in the
+  reader's browser, so they show offline).
 
 A file is rewritten only when its content changed (so Sphinx re-reads only the pages
 that did), and files left over from an earlier build are removed. The generator
-needs only immunokb: :func:`render_pages` and :func:`write_pages` run without Sphinx
-(the tests call them directly), and Sphinx is imported only by :func:`setup`'s
-handler.
+needs only immunokb and ``classdiagram.py`` (in this folder, which must be on
+``sys.path``): :func:`render_pages` and :func:`write_pages` run without Sphinx (the
+tests call them directly), and Sphinx is imported only by :func:`setup`'s handler.
 
 Every piece of text taken from the knowledge base goes through :func:`escape`, so a
 quote containing ``*``, ``_``, ``[``, ``|``, backticks, ``{`` or ``<`` reads exactly
@@ -31,12 +33,15 @@ import datetime as dt
 import inspect
 import os
 import posixpath
+import shutil
 import string
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from classdiagram import Box, Diagram, Field, Link, render_svg
 
 import immunokb
 from immunokb import (
@@ -63,13 +68,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CURATED_LABEL",
+    "DIAGRAMS",
     "FOLDER",
     "QUERY_RESULT_MODELS",
     "SAFETY_NOTE",
     "STORED_MODELS",
     "build_date",
+    "class_diagram",
+    "diagram_svg",
     "escape",
-    "mermaid_class_diagram",
     "page_of",
     "render_pages",
     "setup",
@@ -112,7 +119,8 @@ _FIELD_TITLES = {
     StatementField.PLATFORM: "Platform",
     StatementField.PURPOSE: "Purpose",
 }
-_GENERATED_SUFFIXES = (".md", ".mmd")
+# ".mmd": the Mermaid diagrams of earlier versions, removed from a checkout's folder.
+_GENERATED_SUFFIXES = (".md", ".svg", ".mmd")
 _RANGE = "\N{EN DASH}"  # between two offsets
 
 # --------------------------------------------------------------------------- escaping
@@ -668,8 +676,8 @@ def render_pages(kb: KnowledgeBase, *, today: dt.date) -> dict[str, str]:
                 out[page_of(item)] = _source_page(pages, item)
             else:
                 out[page_of(item)] = _entity_page(pages, item)
-    out["stored-model.mmd"] = mermaid_class_diagram(STORED_MODELS)
-    out["query-results.mmd"] = mermaid_class_diagram(QUERY_RESULT_MODELS)
+    for name, (models, what) in DIAGRAMS.items():
+        out[name] = diagram_svg(models, name.removesuffix(".svg"), what)
     return out
 
 
@@ -677,8 +685,8 @@ def write_pages(pages: Mapping[str, str], folder: Path) -> tuple[list[str], list
     """Write the generated files into ``folder``; return (written, removed) paths.
 
     A file whose content is unchanged is not touched, so Sphinx does not re-read it.
-    Generated files (``.md``, ``.mmd``) in ``folder`` that ``pages`` no longer holds
-    are removed, and so are folders left empty.
+    Generated files (``.md``, ``.svg``, and earlier versions' ``.mmd``) in ``folder``
+    that ``pages`` no longer holds are removed, and so are folders left empty.
     """
     written: list[str] = []
     for relative, content in sorted(pages.items()):
@@ -721,6 +729,13 @@ STORED_MODELS = (
 QUERY_RESULT_MODELS = ("SideEffectLink", "Conflict", "Claim", "Hit", "Reference")
 """The models the queries return, in the second diagram."""
 
+DIAGRAMS = {
+    "stored-model.svg": (STORED_MODELS, "the stored model"),
+    "query-results.svg": (QUERY_RESULT_MODELS, "what the queries return"),
+}
+"""Each diagram's file (in the catalogue folder; also copied into the HTML site), its
+models and what it shows."""
+
 # Fields that hold the id of another record: drawn as a dashed arrow to its model.
 # Every field named `*_id` must be listed (checked when drawing), so a new one cannot
 # be left out silently.
@@ -751,7 +766,7 @@ def _model_class(name: str) -> type[BaseModel]:
 
 
 def _type_text(tp: object) -> str:
-    """A short, Mermaid-safe rendering of a field's annotation (no braces or parentheses)."""
+    """A short rendering of a field's annotation (``tuple[Citation, ...]``, ``str | None``)."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is typing.Annotated:
@@ -770,26 +785,20 @@ def _type_text(tp: object) -> str:
     return str(getattr(tp, "__name__", tp))
 
 
-def _model_targets(tp: object, known: Iterable[str]) -> tuple[list[str], bool, bool]:
-    """The diagram's models named in an annotation: (names, is a tuple, may be None)."""
+def _model_targets(tp: object, known: Iterable[str]) -> list[str]:
+    """The diagrams' models named in an annotation (in a tuple, a union...)."""
     names = set(known)
     found: list[str] = []
-    many = optional = False
     stack = [tp]
     while stack:
         current = stack.pop()
-        origin = typing.get_origin(current)
-        if current is type(None):
-            optional = True
-        elif origin is tuple:
-            many = True
         if isinstance(current, type) and current.__name__ in names:
             found.append(current.__name__)
         stack.extend(typing.get_args(current))
     targets = sorted(set(found))
     if len(targets) > 1 and all(issubclass(_model_class(t), Entity) for t in targets):
         targets = ["Entity"]  # a union of the entity kinds: one line to their base class
-    return targets, many, optional
+    return targets
 
 
 def _shown_fields(name: str, drawn: Sequence[str]) -> list[str]:
@@ -804,41 +813,48 @@ def _shown_fields(name: str, drawn: Sequence[str]) -> list[str]:
     return [f for f in model.model_fields if f not in base_fields or f in own]
 
 
-def mermaid_class_diagram(names: Sequence[str]) -> str:
-    """A Mermaid class diagram of the named public models, drawn from their fields.
+def class_diagram(names: Sequence[str]) -> Diagram:
+    """The class diagram of the named public models, drawn from their fields.
 
-    Each class box lists the fields it adds to its drawn base class, as
-    ``name: type``; a solid line with a diamond is a field holding other models (with
-    ``*`` for a tuple, ``0..1`` for an optional one), a dashed arrow a field holding
-    another record's id, and a hollow triangle inheritance.
+    Each box lists the fields its model adds to its drawn base class, as
+    ``name: type``. A field holding other models is a *holds* link to each of them,
+    a field holding another record's id (see ``_ID_REFERENCES``) a *refers* link,
+    and a drawn base class an *inherits* link. A model that a link leads to but
+    that is not among ``names`` is a box without fields (drawn on the other diagram).
     """
     known = set(STORED_MODELS) | set(QUERY_RESULT_MODELS)
-    lines = ["classDiagram", "  direction LR"]
-    edges: list[str] = []
+    boxes: list[Box] = []
+    links: list[Link] = []
     for name in names:
         model = _model_class(name)
         for base in model.__mro__[1:]:
             if base.__name__ in names and base.__module__ == model.__module__:
-                edges.append(f"  {base.__name__} <|-- {name}")
+                links.append(Link("inherits", name, base.__name__))
                 break
-        lines.append(f"  class {name} {{")
+        fields: list[Field] = []
         for field in _shown_fields(name, names):
             info = model.model_fields[field]
-            lines.append(f"    {field}: {_type_text(info.annotation)}")
-            targets, many, optional = _model_targets(info.annotation, known)
+            fields.append(Field(field, _type_text(info.annotation)))
+            targets = _model_targets(info.annotation, known)
             reference = _ID_REFERENCES.get((name, field))
             if reference is not None:
-                edges.append(f"  {name} ..> {reference} : {field}")
+                links.append(Link("refers", name, reference, field))
             elif field.endswith("_id"):
                 raise ValueError(f"{name}.{field} holds an id: add it to _ID_REFERENCES")
-            for target in targets:
-                multiplicity = "*" if many else "0..1" if optional else "1"
-                edges.append(f'  {name} *-- "{multiplicity}" {target} : {field}')
-        lines.append("  }")
+            links += [Link("holds", name, target, field) for target in targets]
+        boxes.append(Box(name, tuple(fields)))
     for name, field in _ID_REFERENCES:
         if name in names and field not in _shown_fields(name, names):
             raise ValueError(f"_ID_REFERENCES names {name}.{field}, which is not a shown field")
-    return "\n".join([*lines, *edges]) + "\n"
+    elsewhere = dict.fromkeys(link.target for link in links if link.target not in names)
+    boxes += [Box(name, elsewhere=True) for name in elsewhere]
+    return Diagram(tuple(boxes), tuple(links))
+
+
+def diagram_svg(names: Sequence[str], ident: str, what: str) -> str:
+    """:func:`class_diagram` of ``names`` drawn as an inline ``<svg>`` element."""
+    label = f"Class diagram of {what}: " + ", ".join(names) + "."
+    return render_svg(class_diagram(names), label=label, ident=ident)
 
 
 # --------------------------------------------------------------------------- Sphinx
@@ -866,7 +882,18 @@ def _generate(app: Sphinx) -> None:
     )
 
 
+def _publish_diagrams(app: Sphinx, exception: BaseException | None) -> None:
+    """Copy the diagrams into the HTML site, beside the catalogue, to open at full size."""
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / FOLDER
+    target.mkdir(parents=True, exist_ok=True)
+    for name in DIAGRAMS:
+        shutil.copyfile(Path(app.srcdir) / FOLDER / name, target / name)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Generate the catalogue when the builder starts, before any page is read."""
     app.connect("builder-inited", _generate)
+    app.connect("build-finished", _publish_diagrams)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
