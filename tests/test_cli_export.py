@@ -184,7 +184,8 @@ def test_missing_extra_exits_1(capsys, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     code, out, err = run(capsys, "export", "--format", "parquet", "-o", str(tmp_path / "p"))
     assert (code, out) == (1, "")
-    assert "pip install 'immunokb[parquet]'" in err
+    assert "needs pyarrow, which is not installed; install pyarrow, or immunokb with its " in err
+    assert "'parquet' extra" in err
 
 
 def test_export_help_lists_formats_and_licences(capsys) -> None:

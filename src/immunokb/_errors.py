@@ -175,7 +175,8 @@ class MissingDependencyError(ImmunoKBError, ImportError):
     """A feature needs an optional dependency that is not installed.
 
     Attributes:
-        extra: The name of the extra that installs it (``pip install 'immunokb[extra]'``).
+        extra: The name of immunokb's extra that installs it (``pip install ".[extra]"``
+            from a clone).
     """
 
     def __init__(self, feature: str, *, package: str, extra: str) -> None:
@@ -184,8 +185,8 @@ class MissingDependencyError(ImmunoKBError, ImportError):
         self.package = package
         self.extra = extra
         super().__init__(
-            f"{feature} needs {package}, which is not installed; "
-            f"install it with: pip install 'immunokb[{extra}]'",
+            f"{feature} needs {package}, which is not installed; install {package}, or "
+            f"immunokb with its '{extra}' extra",
             name=package,
         )
 

@@ -3,8 +3,8 @@
 :func:`records` and :func:`kb_records` turn models into flat rows of JSON-like
 values (``str``, ``int``, ``float``, ``bool`` or ``None``; a tuple of ids becomes
 one string joined with ``"; "``), and :func:`frame` and :func:`kb_frame` make a
-``pandas.DataFrame`` of them. pandas is an optional extra
-(``pip install 'immunokb[pandas]'``) and is imported only when a frame is built,
+``pandas.DataFrame`` of them. pandas is optional
+(immunokb's ``pandas`` extra) and is imported only when a frame is built,
 never when this module is imported.
 
 A curated fact (a curator's addition, not a quote) is never given a quote: its
@@ -499,7 +499,7 @@ def frame(items: Iterable[object]) -> Any:  # noqa: ANN401 - pandas is optional
         The ``pandas.DataFrame``.
 
     Raises:
-        MissingDependencyError: pandas is not installed (``pip install 'immunokb[pandas]'``).
+        MissingDependencyError: pandas is not installed (the ``pandas`` extra).
     """
     columns, rows = _table(items)
     return _build(columns, rows)
@@ -517,7 +517,7 @@ def kb_frame(kb: KnowledgeBase, kind: str) -> Any:  # noqa: ANN401 - pandas is o
 
     Raises:
         QueryError: ``kind`` is not one of :data:`KINDS` (a ``ValueError``).
-        MissingDependencyError: pandas is not installed (``pip install 'immunokb[pandas]'``).
+        MissingDependencyError: pandas is not installed (the ``pandas`` extra).
     """
     columns, rows = _kb_table(kb, kind)
     return _build(columns, rows)

@@ -1068,7 +1068,7 @@ class KnowledgeBase:
         or ``citations`` (one row per piece of evidence of every entity).
 
         Raises:
-            MissingDependencyError: pandas is not installed (``pip install 'immunokb[pandas]'``).
+            MissingDependencyError: pandas is not installed (the ``pandas`` extra).
             QueryError: ``kind`` is not one of those.
         """
         from ._frames import kb_frame  # noqa: PLC0415 - pandas is imported only here
@@ -1146,8 +1146,8 @@ class KnowledgeBase:
             QueryError: An unknown format, table or licence; a table for a format
                 other than csv and parquet, or none for them; licences for
                 ``schema``.
-            MissingDependencyError: pandas (``csv``: ``pip install 'immunokb[pandas]'``)
-                or pyarrow (``parquet``: ``pip install 'immunokb[parquet]'``) is not
+            MissingDependencyError: pandas (``csv``: the ``pandas`` extra)
+                or pyarrow (``parquet``: the ``parquet`` extra) is not
                 installed.
 
         Example:

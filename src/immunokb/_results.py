@@ -19,7 +19,7 @@ class ResultList(list[_T]):
     - ``_repr_html_()``: an HTML table with a row per result and its citations,
       which Jupyter shows when a result list is the value of a cell;
     - :meth:`to_dataframe`: a pandas DataFrame with a row per result (needs the
-      optional extra ``immunokb[pandas]``).
+      optional ``pandas`` extra).
     """
 
     __slots__ = ()
@@ -49,7 +49,7 @@ class ResultList(list[_T]):
         """A ``pandas.DataFrame`` with one row per result (columns as in ``to_records``).
 
         Raises:
-            MissingDependencyError: pandas is not installed (``pip install 'immunokb[pandas]'``).
+            MissingDependencyError: pandas is not installed (the ``pandas`` extra).
         """
         from ._frames import frame  # noqa: PLC0415 - pandas is imported only here
 
