@@ -402,18 +402,20 @@ def test_a_table_format_needs_a_table(kb: KnowledgeBase) -> None:
 
 def test_missing_pandas_names_the_extra(kb: KnowledgeBase, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(MissingDependencyError, match=r"immunokb\[pandas\]"):
+    with pytest.raises(MissingDependencyError, match=r"\bpandas\b.*'pandas' extra") as csv:
         kb.export("csv", table="therapies")
-    with pytest.raises(MissingDependencyError, match=r"immunokb\[parquet\]"):
+    assert (csv.value.extra, csv.value.package) == ("pandas", "pandas")
+    with pytest.raises(MissingDependencyError, match=r"'parquet' extra") as parquet:
         kb.export("parquet", table="therapies")
+    assert parquet.value.extra == "parquet"
 
 
 def test_missing_pyarrow_names_the_parquet_extra(kb: KnowledgeBase, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    with pytest.raises(MissingDependencyError, match=r"immunokb\[parquet\]") as caught:
+    with pytest.raises(MissingDependencyError, match=r"\bpyarrow\b.*'parquet' extra") as caught:
         kb.export("parquet", table="therapies")
-    assert caught.value.extra == "parquet"
+    assert (caught.value.extra, caught.value.package) == ("parquet", "pyarrow")
     assert isinstance(caught.value, immunokb.ImmunoKBError)
 
 
