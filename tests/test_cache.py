@@ -316,3 +316,46 @@ def test_a_damaged_search_index_is_rebuilt_on_first_search(cache, builds, folder
     again = _load(folder)
     assert len(builds) == 1  # the entities are intact: served from the cache
     assert again.search("immunotherapy") == expected  # the index is built, not read
+
+
+def _vocabularies() -> list[type]:
+    from enum import Enum
+
+    from immunokb import _models
+
+    found = [
+        value
+        for value in vars(_models).values()
+        if isinstance(value, type)
+        and issubclass(value, Enum)
+        and value.__module__ == _models.__name__
+    ]
+    assert found
+    return found
+
+
+@pytest.mark.parametrize("vocabulary", _vocabularies(), ids=lambda v: v.__name__)
+def test_every_vocabulary_member_pickles_by_value_through_the_allow_list(vocabulary: type) -> None:
+    # CPython before 3.11.5 pickled a str-mixed enum as getattr(cls, name); that is a
+    # name the cache's allow-list refuses, so on those releases the cache never hit.
+    for member in vocabulary:  # type: ignore[attr-defined]
+        for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+            data = pickle.dumps(member, protocol=protocol)
+            assert b"getattr" not in data
+            assert _store.load_models(data) is member
+
+
+def test_a_cached_knowledge_base_is_read_back(tmp_path: Path, cache: Path) -> None:
+    # The hit itself, through the allow-list reader: vocabularies, dates and models.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "effect.md").write_text(EFFECT.lstrip(), encoding="utf-8")
+    first = immunokb.load(paths=[folder])
+    [entry] = _entries(cache)
+    key = entry.name.removeprefix("kb-").removesuffix(".kbcache")
+    cached = _cache.read(key)
+    assert cached is not None
+    served = cached.store.all()
+    assert len(served) == len(first.entities)
+    assert all(first.get(entity.id) == entity for entity in served)
+    assert cached.sources == first.sources

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import immunokb
-from immunokb._provenance import SourceText
+from immunokb._provenance import MAX_LEAD_IN_OCCURRENCES, MAX_LEAD_IN_TRIES, SourceText
 
 LEAFLET = """\
 # Zzq leaflet
@@ -197,3 +197,47 @@ def test_a_lead_in_not_in_the_source(cite) -> None:
     assert isinstance(error, immunokb.DocumentError)
     assert error.field == "cite[0].lead_in"
     assert "lead_in not found" in error.reason
+
+
+# ----------------------------------------------------------------- many occurrences
+
+
+def test_a_heading_after_many_mentions_of_its_words_in_prose_is_found() -> None:
+    mentions = "Side effects are listed below.\n" * (3 * MAX_LEAD_IN_TRIES)
+    text = SourceText(f"{mentions}\n## Side effects\n\n- zzq rash\n")
+    lead, quote = text.find_in_context("Side effects", "zzq rash")
+    assert text.text[lead[0] - 3 : lead[1]] == "## Side effects"
+    assert text.text[quote[0] : quote[1]] == "zzq rash"
+
+
+def test_a_list_lead_in_after_many_mentions_on_one_line_is_found() -> None:
+    text = SourceText("it may cause: " * 10_000 + "\n\nIt may cause:\n- zzq itch\n")
+    lead, quote = text.find_in_context("may cause:", "zzq itch")
+    assert text.text[lead[1] : lead[1] + 1] == "\n"
+    assert text.text[quote[0] : quote[1]] == "zzq itch"
+
+
+def test_only_occurrences_placed_as_lead_ins_are_tried_and_only_so_many(monkeypatch) -> None:
+    calls: list[tuple[int, int]] = []
+    real = SourceText._in_context
+
+    def counting(self, lead, quote, level):
+        calls.append(lead)
+        return real(self, lead, quote, level)
+
+    monkeypatch.setattr(SourceText, "_in_context", counting)
+    prose = "Results are below.\n" * 500
+    placed = "## Results\n\nnothing here\n\n" * (2 * MAX_LEAD_IN_TRIES)
+    text = SourceText(prose + placed + "The drug worked.\n")
+    problem = text.find_in_context("Results", "The drug worked.")
+    assert problem == "quote is not in the section under its heading lead_in"
+    assert len(calls) == MAX_LEAD_IN_TRIES
+    assert all(text.text[start - 3 : start] == "## " for start, _ in calls)
+
+
+def test_occurrences_looked_at_are_bounded() -> None:
+    text = SourceText("A " * (MAX_LEAD_IN_OCCURRENCES + 10) + "\n\n# A\n\nzzq\n")
+    # the heading lies past the bound: refused, in our words, rather than searched for
+    assert text.find_in_context("A", "zzq") == (
+        "lead_in must end its line (the list starts on the next line)"
+    )

@@ -166,7 +166,20 @@ ExtraFields = Annotated[
 # --------------------------------------------------------------------------- vocabularies
 
 
-class Status(str, Enum):
+class _Vocabulary(str, Enum):
+    """Base of immunokb's vocabularies: a ``str`` whose value is its spelling in documents.
+
+    A member pickles as its class called with its value, on every Python the package
+    supports: CPython before 3.11.5 (3.11.2 is Debian 12's) pickled a mixed-in enum
+    by name through ``getattr``, which gave the same knowledge base different bytes
+    by patch release, and a reference the cache's allow-list rightly refuses.
+    """
+
+    def __reduce_ex__(self, protocol: object) -> tuple[type[_Vocabulary], tuple[str]]:
+        return type(self), (self.value,)
+
+
+class Status(_Vocabulary):
     """Development or regulatory status of a therapy, or of one of its indications.
 
     ``in_use`` records a source saying a therapy *is used* to treat something without
@@ -186,7 +199,7 @@ class Status(str, Enum):
     UNKNOWN = "unknown"
 
 
-class Phase(str, Enum):
+class Phase(_Vocabulary):
     """Clinical-trial phase, as a source states it (``Phase I/II`` is ``phase_1_2``)."""
 
     PHASE_1 = "phase_1"
@@ -197,7 +210,7 @@ class Phase(str, Enum):
     PHASE_4 = "phase_4"
 
 
-class Route(str, Enum):
+class Route(_Vocabulary):
     """Route of administration."""
 
     INTRAVENOUS = "intravenous"
@@ -210,7 +223,7 @@ class Route(str, Enum):
     INTRAMUSCULAR = "intramuscular"
 
 
-class License(str, Enum):
+class License(_Vocabulary):
     """Licence of a source document, in the house corpus convention's spelling."""
 
     PUBLIC_DOMAIN = "public_domain"
@@ -226,7 +239,7 @@ class License(str, Enum):
     UNKNOWN = "unknown"
 
 
-class Audience(str, Enum):
+class Audience(_Vocabulary):
     """Audience level a source document is written for."""
 
     PATIENT = "patient"
@@ -236,7 +249,7 @@ class Audience(str, Enum):
     UNKNOWN = "unknown"
 
 
-class ReviewFrequency(str, Enum):
+class ReviewFrequency(_Vocabulary):
     """How often a source document is meant to be reviewed."""
 
     MONTHLY = "monthly"
@@ -245,7 +258,7 @@ class ReviewFrequency(str, Enum):
     AS_NEEDED = "as_needed"
 
 
-class DocumentStatus(str, Enum):
+class DocumentStatus(_Vocabulary):
     """Editorial status of a source document in its corpus."""
 
     ACTIVE = "active"
@@ -254,7 +267,7 @@ class DocumentStatus(str, Enum):
     DEPRECATED = "deprecated"
 
 
-class DatePrecision(str, Enum):
+class DatePrecision(_Vocabulary):
     """How much of a date the document actually states."""
 
     DAY = "day"
@@ -262,14 +275,14 @@ class DatePrecision(str, Enum):
     YEAR = "year"
 
 
-class VaccinePurpose(str, Enum):
+class VaccinePurpose(_Vocabulary):
     """Whether a vaccine treats an existing cancer or prevents disease."""
 
     TREATMENT = "treatment"
     PREVENTION = "prevention"
 
 
-class VaccinePlatform(str, Enum):
+class VaccinePlatform(_Vocabulary):
     """How a vaccine is made."""
 
     TUMOR_CELL = "tumor_cell"
@@ -281,7 +294,7 @@ class VaccinePlatform(str, Enum):
     OTHER = "other"
 
 
-class StatementField(str, Enum):
+class StatementField(_Vocabulary):
     """The entity field a :class:`Statement` gives evidence for."""
 
     NAME = "name"

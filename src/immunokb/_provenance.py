@@ -12,7 +12,14 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator
 
-__all__ = ["HEADING", "MAX_LEAD_IN_TRIES", "THEMATIC_BREAK", "SourceText", "normalize_quote"]
+__all__ = [
+    "HEADING",
+    "MAX_LEAD_IN_OCCURRENCES",
+    "MAX_LEAD_IN_TRIES",
+    "THEMATIC_BREAK",
+    "SourceText",
+    "normalize_quote",
+]
 
 _QUOTE_MARKS = str.maketrans(
     {
@@ -36,11 +43,21 @@ THEMATIC_BREAK = re.compile(r"^[ ]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[
 
 
 MAX_LEAD_IN_TRIES = 64
-"""How many occurrences of a lead-in's words are tried, first to last.
+"""How many occurrences placed as a lead-in (a whole heading, or words ending their
+line) are tried against the quote, first to last.
 
 Each try reads the text from the lead-in to the quote; without a bound, a
-hostile document repeating the words thousands of times would take quadratic time.
+hostile document repeating such lines thousands of times would take quadratic time.
 """
+MAX_LEAD_IN_OCCURRENCES = 100_000
+"""How many occurrences of a lead-in's words are looked at in all.
+
+One that is not placed as a lead-in costs only a look at its own line, so prose
+that mentions a heading's words many times before the heading does not hide it.
+"""
+_LINE_END = re.compile(r"[ \t\r\f\v]*(?:\n|\Z)")
+_PART_OF_HEADING = "lead_in must be a whole heading or a sentence, not part of a heading"
+_NOT_LINE_END = "lead_in must end its line (the list starts on the next line)"
 
 
 def normalize_quote(text: str) -> str:
@@ -94,38 +111,58 @@ class SourceText:
         it while a break under one of its subheadings ends only that subsection) or
         a sentence ending its line that introduces a list (the quote must start an
         item of the list that directly follows).
+
+        The lead-in's words may also occur earlier, inside sentences or other
+        headings: such occurrences are passed over at the cost of reading their own
+        line, and only occurrences placed as a lead-in (a whole heading, or words
+        ending their line) are tried against the quote, at most
+        :data:`MAX_LEAD_IN_TRIES` of them, among the first
+        :data:`MAX_LEAD_IN_OCCURRENCES` occurrences.
         Returns the two offset pairs, or a message saying what could not be found.
         """
-        problems: list[str] = []
+        tried: list[str] = []  # what was wrong with each occurrence placed as a lead-in
+        misplaced: dict[str, None] = {}  # the first reason of each kind for the others
+        line_start, line_end = 0, -1  # the line holding the current occurrence's start
+        heading: re.Match[str] | None = None
+        seen = 0
         lead = self.find(lead_in)
-        # The lead-in's words may also occur before the real one: try each in turn.
-        while lead is not None and len(problems) < MAX_LEAD_IN_TRIES:
-            result = self._in_context(lead, quote)
-            if not isinstance(result, str):
-                return result
-            problems.append(result)
+        while lead is not None and len(tried) < MAX_LEAD_IN_TRIES:
+            seen += 1
+            if seen > MAX_LEAD_IN_OCCURRENCES:
+                break
+            if lead[0] > line_end:  # a new line (occurrences on one line share it)
+                line_start = self.text.rfind("\n", 0, lead[0]) + 1
+                line_end = self.text.find("\n", lead[0])
+                line_end = len(self.text) if line_end < 0 else line_end
+                heading = HEADING.match(self.text, line_start)
+            if heading is not None and heading.end() != lead[0]:
+                misplaced.setdefault(_PART_OF_HEADING)
+            elif _LINE_END.match(self.text, lead[1]) is None:
+                misplaced.setdefault(_PART_OF_HEADING if heading is not None else _NOT_LINE_END)
+            else:
+                level = None if heading is None else len(heading.group(1))
+                result = self._in_context(lead, quote, level)
+                if not isinstance(result, str):
+                    return result
+                tried.append(result)
             lead = self.find(lead_in, lead[0] + 1)
-        if not problems:
-            return "lead_in not found in the source text"
         # An occurrence that is a heading or ends its line is the one the author meant;
         # report its problem rather than that of the same words inside a sentence.
-        specific = [p for p in problems if not p.startswith("lead_in must end its line")]
-        return specific[-1] if specific else problems[0]
+        if tried:
+            return tried[-1]
+        if misplaced:
+            return _PART_OF_HEADING if _PART_OF_HEADING in misplaced else _NOT_LINE_END
+        return "lead_in not found in the source text"
 
     def _in_context(
-        self, lead: tuple[int, int], quote: str
+        self, lead: tuple[int, int], quote: str, level: int | None
     ) -> tuple[tuple[int, int], tuple[int, int]] | str:
+        """Find ``quote`` under the lead-in at ``lead``: a heading of ``level``, or a line end."""
         found = self.find(quote, lead[1])
         if found is None:
             return "quote not found after its lead_in"
-        line_start = self.text.rfind("\n", 0, lead[0]) + 1
-        heading = HEADING.match(self.text, line_start)
-        if heading is not None:
-            if heading.end() != lead[0]:
-                return "lead_in must be a whole heading or a sentence, not part of a heading"
-            return self._in_section(len(heading.group(1)), lead, found)
-        if self._rest_of_line(lead[1]).strip():
-            return "lead_in must end its line (the list starts on the next line)"
+        if level is not None:
+            return self._in_section(level, lead, found)
         lead_line_end = self.text.find("\n", lead[1])
         if lead_line_end < 0:
             return "quote does not start an item of the list that follows its lead_in"
@@ -159,15 +196,9 @@ class SourceText:
             yield self.text[newline + 1 : stop if following < 0 else following]
             newline = following
 
-    def _rest_of_line(self, position: int) -> str:
-        end = self.text.find("\n", position)
-        return self.text[position : None if end < 0 else end]
-
     def _in_section(
         self, level: int, lead: tuple[int, int], found: tuple[int, int]
     ) -> tuple[tuple[int, int], tuple[int, int]] | str:
-        if self._rest_of_line(lead[1]).strip():
-            return "lead_in must be a whole heading or a sentence, not part of a heading"
         # Sections nest by heading level; a thematic break closes the innermost open
         # one. The quote is in the section while the lead-in's heading stays open.
         open_levels = [level]

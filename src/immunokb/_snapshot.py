@@ -49,7 +49,7 @@ from ._store import Packed, kb_sections, pack, read_kb
 if TYPE_CHECKING:
     from ._kb import KnowledgeBase
 
-__all__ = ["FORMAT", "SNAPSHOT", "data_directory", "generate", "read", "write"]
+__all__ = ["FORMAT", "SNAPSHOT", "data_directory", "generate", "manifest_id", "read", "write"]
 
 FORMAT = 1
 """Version of the snapshot layout."""
@@ -250,12 +250,25 @@ def generate(root: str) -> bytes:
     kb = build(documents, content_version=version)
     meta: dict[str, Any] = {
         "format": FORMAT,
-        "id": hashlib.sha256(marshal.dumps(tuple(manifest))).hexdigest(),
+        "id": manifest_id(manifest),
         "content_version": version,
         "fingerprint": kb.fingerprint,
         "manifest": tuple(manifest),
     }
     return pack(meta, kb_sections(kb))
+
+
+def manifest_id(manifest: Sequence[tuple[str, int, str]]) -> str:
+    """The snapshot's id: SHA-256 of its manifest written as canonical JSON.
+
+    JSON, not :mod:`marshal`: marshal's bytes for the same value differ between
+    Python versions, and the id must not depend on which Python built the snapshot.
+    """
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    canonical = json.dumps([list(m) for m in manifest], separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 def write(root: str) -> str:
