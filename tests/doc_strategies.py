@@ -348,6 +348,8 @@ PHASES: dict[str, tuple[str, ...]] = {
 }
 """How a quote may state each phase."""
 CLAIMABLE = ("approved", "in_use", "investigational", "discontinued", "failed")
+CLASS_CLAIMABLE = ("in_use", "investigational")
+"""What a class of treatment may claim: approvals and failures belong to products."""
 
 
 def _label_key(label: str) -> str:
@@ -368,9 +370,11 @@ def _statement(
     return {"value": value, **_evidence(draw, bodies, (value,) if label else ())}
 
 
-def _claim(draw: st.DrawFn, bodies: _Bodies, key: str) -> dict[str, Any]:
+def _claim(
+    draw: st.DrawFn, bodies: _Bodies, key: str, allowed: tuple[str, ...] = CLAIMABLE
+) -> dict[str, Any]:
     """A status claim (``key`` 'value') or the claim part of an indication ('status')."""
-    claim: dict[str, Any] = {key: draw(st.sampled_from(CLAIMABLE))}
+    claim: dict[str, Any] = {key: draw(st.sampled_from(allowed))}
     source_id = None
     if draw(st.integers(0, 2)) > 0:
         source_id = draw(st.sampled_from(bodies.source_ids))
@@ -496,7 +500,10 @@ def _therapy_fields(
     cancer_types: list[str],
     effects: list[str],
 ) -> None:
-    claims = [_claim(draw, bodies, "value") for _ in range(draw(st.integers(0, 3)))]
+    scope = draw(st.sampled_from(["product", "class"]))
+    meta["scope"] = scope
+    allowed = CLAIMABLE if scope == "product" else CLASS_CLAIMABLE
+    claims = [_claim(draw, bodies, "value", allowed) for _ in range(draw(st.integers(0, 3)))]
     if len(claims) == 1 and draw(st.booleans()):
         meta["status"] = claims[0]  # one claim may be written as a mapping
     elif claims:
@@ -507,7 +514,10 @@ def _therapy_fields(
     if routes:
         meta["routes"] = [_statement(draw, bodies, r) for r in routes]
     indications = [
-        {"cancer_type": draw(st.sampled_from(cancer_types)), **_claim(draw, bodies, "status")}
+        {
+            "cancer_type": draw(st.sampled_from(cancer_types)),
+            **_claim(draw, bodies, "status", allowed),
+        }
         for _ in range(draw(st.integers(0, 2) if cancer_types else st.just(0)))
     ]
     if indications:

@@ -159,8 +159,15 @@ def entity_meta(entity: immunokb.Entity) -> dict[str, Any]:
     """The frontmatter, in immunokb's entity schema, that loads as ``entity``."""
     sf = immunokb.StatementField
     meta: dict[str, Any] = {"kind": entity.kind, "id": entity.id}
+    if isinstance(entity, immunokb.Therapy):
+        meta["scope"] = entity.scope.value
     (meta["name"],) = _statements(entity, sf.NAME)
-    for key, field in (("aliases", sf.ALIAS), ("broader", sf.BROADER), ("routes", sf.ROUTE)):
+    for key, field in (
+        ("aliases", sf.ALIAS),
+        ("broader", sf.BROADER),
+        ("cancer_type_tags", sf.CANCER_TYPE_TAG),
+        ("routes", sf.ROUTE),
+    ):
         statements = _statements(entity, field)
         if statements:
             meta[key] = statements

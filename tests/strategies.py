@@ -163,12 +163,16 @@ def therapy_fields(draw: st.DrawFn) -> dict[str, object]:
         immunokb.SideEffectRelation(side_effect_id=draw(slugs), **_evidence(draw))
         for _ in range(draw(st.integers(0, 2)))
     )
+    drawn = tuple(draw(st.lists(indications(cancer_type_ids), max_size=3)))
+    product_only = immunokb.PRODUCT_ONLY_STATUSES
+    may_be_class = not any(c.status in product_only for c in (*claims, *drawn))
     fields.update(
+        scope=draw(st.sampled_from(immunokb.Scope)) if may_be_class else immunokb.Scope.PRODUCT,
         status=immunokb.adopted_status(claims),
         status_claims=claims,
         routes=routes,
         statements=tuple(statements),
-        indications=tuple(draw(st.lists(indications(cancer_type_ids), max_size=3))),
+        indications=drawn,
         side_effects=effects,
     )
     return fields

@@ -242,6 +242,7 @@ def _therapy(**overrides: object) -> immunokb.Therapy:
     fields: dict[str, object] = {
         "id": "thing",
         "name": "Thing",
+        "scope": "product",
         "summary": "",
         "citations": (_cite(),),
         "statements": (name,),

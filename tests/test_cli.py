@@ -74,11 +74,12 @@ def test_json_accepted_before_the_command(capsys) -> None:
 
 
 def test_get_text_shows_evidence_and_curated_marks(capsys) -> None:
-    code, out, _ = run(capsys, "get", "prostate")
+    code, out, _ = run(capsys, "get", "prostate cancer")
     assert code == 0
     assert out.startswith("prostate cancer  [cancer_type: prostate-cancer]\n")
+    assert "  house tags (cancerTypes, not names): prostate\n" in out
     assert "  evidence:\n" in out
-    assert "curated (not quoted): Short form used as a cancer-type tag" in out
+    assert "curated (not quoted): House cancerTypes tag that stands for prostate cancer" in out
     assert "(Cancer Treatment Vaccines - Immunotherapy - NCI; nci-cancer-treatment-vaccines)" in out
 
 

@@ -19,6 +19,7 @@ from immunokb._provenance import normalize_quote
 
 KB = immunokb.load()
 FACTS = relations(KB)
+ENTITY_TABLES = ("therapies", "vaccines", "side_effects", "cancer_types")
 COMMERCIAL_TIER = 7  # house sourceType 07_commercial_service: a company's own page
 NCI_VACCINES = "nci-cancer-treatment-vaccines"
 NCI_IMMUNOTHERAPY = "nci-immunotherapy-to-treat-cancer"
@@ -71,9 +72,21 @@ def test_every_source_contributes_and_the_table_is_complete() -> None:
 @pytest.mark.parametrize("source", KB.sources, ids=lambda s: s.id)
 def test_frontmatter_cancer_type_tags_are_cancer_types_the_source_names(source) -> None:
     for tag in source.cancer_types:
-        entity = KB.get(tag)
-        assert isinstance(entity, immunokb.CancerType), tag
+        entity = KB.cancer_type_for_tag(tag)
         assert source.id in {c.source_id for c in entity.citations}, (tag, entity.id)
+
+
+@pytest.mark.parametrize("cancer_type", KB.cancer_types, ids=lambda c: c.id)
+def test_a_cancer_type_tag_is_found_by_name_only_when_it_is_a_name(cancer_type) -> None:
+    # "kidney" tags documents about kidney cancer; a chatbot reading "the kidneys,
+    # heart, and liver" must not be handed three cancers
+    labels = {immunokb.normalize(x) for x in (cancer_type.name, *cancer_type.aliases)}
+    for tag in cancer_type.cancer_type_tags:
+        assert KB.cancer_type_for_tag(tag) == cancer_type
+        if immunokb.normalize(tag) in labels:
+            continue
+        with pytest.raises(immunokb.NotFoundError):
+            KB.get(tag)
 
 
 def _claims(therapy: immunokb.Therapy):
@@ -175,19 +188,53 @@ def test_which_side_effects_can_sipuleucel_t_cause_and_who_says_so() -> None:
 
 def test_what_is_used_for_melanoma_and_is_it_approved() -> None:
     found = {t.id: t for t in KB.therapies_for("melanoma")}
-    assert {
-        "talimogene-laherparepvec",
-        "oncolytic-virus-therapy",
-        "t-cell-transfer-therapy",
-    } <= set(found)
+    assert {"talimogene-laherparepvec", "t-cell-transfer-therapy"} <= set(found)
     tvec = found["talimogene-laherparepvec"]
+    assert tvec.scope is immunokb.Scope.PRODUCT
     assert tvec.status is immunokb.Status.APPROVED  # "The first FDA-approved ..."
     (claim,) = tvec.indications_for("melanoma")
     assert claim.source_id == NCI_VACCINES
     assert "melanoma" in claim.citations[0].quote
-    oncolytic = found["oncolytic-virus-therapy"]
-    assert oncolytic.indication_status("melanoma") is immunokb.Status.APPROVED
-    assert "metastatic melanoma" in oncolytic.indications_for("melanoma")[0].citations[0].quote
+    assert tvec.indication_status("melanoma") is immunokb.Status.IN_USE  # "is used to treat"
+    # "only one approved ... for metastatic melanoma" is about one product, not the class
+    oncolytic = KB.get("oncolytic virus therapy")
+    assert oncolytic.scope is immunokb.Scope.CLASS
+    assert oncolytic.status is not immunokb.Status.APPROVED
+    assert "melanoma" not in oncolytic.cancer_type_ids
+
+
+# A product's approval, failure or discontinuation is never its class's.
+CLASSES = [t for t in KB.therapies if t.scope is immunokb.Scope.CLASS]
+
+
+@pytest.mark.parametrize("therapy", CLASSES, ids=lambda t: t.id)
+def test_no_class_is_approved_failed_or_discontinued(therapy) -> None:
+    product_only = immunokb.PRODUCT_ONLY_STATUSES
+    assert therapy.status not in product_only
+    for claim in (*therapy.status_claims, *therapy.indications):
+        assert claim.status not in product_only, claim
+    for cancer_type_id in therapy.cancer_type_ids:
+        assert therapy.indication_status(cancer_type_id) not in product_only
+
+
+def _labels(entity: immunokb.Entity) -> list[str]:
+    return [entity.name, *entity.aliases]
+
+
+@pytest.mark.parametrize("therapy", KB.therapies, ids=lambda t: t.id)
+def test_an_indication_is_approved_only_where_a_quote_says_approved_for_it(therapy) -> None:
+    # "approved, sipuleucel-T, which is used to treat ... prostate cancer" reads like
+    # "T-VEC is used to treat ... melanoma": in use for the cancer, whatever else
+    # is approved
+    for indication in therapy.indications:
+        if indication.status is not immunokb.Status.APPROVED:
+            continue
+        cancer = KB.get(indication.cancer_type_id)
+        names = "|".join(re.escape(label) for label in _labels(cancer))
+        pattern = rf"approv\w*\b.{{0,80}}?\b(?:for|to treat)\b.{{0,60}}?\b(?:{names})\b"
+        assert any(
+            re.search(pattern, " ".join(c.quote.split()), re.I) for c in indication.citations
+        ), (therapy.id, indication.cancer_type_id)
 
 
 def test_what_else_is_t_cell_transfer_therapy_called() -> None:
@@ -243,3 +290,40 @@ def test_practicalities_are_reachable_by_search() -> None:
     for question, answer in questions.items():
         hits = [h for h in KB.search(question, limit=3) if h.citation is not None]
         assert any(answer in h.citation.quote for h in hits), question
+
+
+def _states(citation: immunokb.Citation, words: str) -> bool:
+    said = " ".join(citation.quote.split()).lower()
+    needle = re.escape(" ".join(words.split()).lower())
+    return re.search(rf"(?<!\w){needle}(?!\w)", said) is not None
+
+
+@pytest.mark.parametrize("entity", KB.entities, ids=lambda e: e.id)
+def test_every_defining_quote_that_states_a_name_is_evidence_for_it(entity) -> None:
+    labels = [("name", entity.name), *(("alias", a) for a in entity.aliases)]
+    for field, value in labels:
+        (statement,) = entity.statements_for(field, value)
+        if statement.is_curated:
+            continue
+        carried = {(c.source_id, c.start, c.end) for c in statement.citations}
+        for citation in entity.citations:
+            if _states(citation, value):
+                assert (citation.source_id, citation.start, citation.end) in carried, (
+                    field,
+                    value,
+                    citation.source_id,
+                )
+
+
+@pytest.mark.parametrize("license", sorted({s.license.value for s in KB.sources}))
+def test_a_licence_filter_never_drops_a_name_a_kept_source_states(license) -> None:
+    # "You may have a severe allergic reaction." (NCI, public domain) keeps the
+    # allergic reaction's name in a public-domain export, whoever else names it
+    kept = {s.id for s in KB.sources if s.license.value == license}
+    exported = json.loads(KB.export("json", licenses=[license]))
+    withheld = {
+        w["id"]: w["reason"] for w in exported["header"]["license_filter"]["entities_withheld"]
+    }
+    for entity in KB.entities:
+        if any(c.source_id in kept and _states(c, entity.name) for c in entity.citations):
+            assert "name" not in withheld.get(entity.id, ""), (entity.id, withheld[entity.id])

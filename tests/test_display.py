@@ -209,12 +209,12 @@ def test_malicious_text_is_escaped_everywhere(kb) -> None:
 
 def test_curated_evidence_is_labelled_and_never_quoted(kb) -> None:
     entity = kb.get("prostate cancer")
-    (statement,) = entity.statements_for("alias", "prostate")
+    (statement,) = entity.statements_for("cancer_type_tag", "prostate")
     assert statement.curated
     fragment = to_html(entity)
     parsed = assert_safe(fragment)
     assert CURATED_LABEL == "curated (not quoted)"
-    assert f'prostate <span class="ikb-curated">{CURATED_LABEL}</span>' in fragment
+    assert "<td>cancer_type_tag</td><td>prostate</td>" in fragment
     assert f"{CURATED_LABEL}</span> {html.escape(statement.curated)}" in fragment
     assert not any(statement.curated in q for q in parsed.quoted)
 

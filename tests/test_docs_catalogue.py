@@ -277,6 +277,7 @@ ZZ-1 *is* `approved` for {role}`x` <b>use</b> | $5 & 100% [ok](x).
 """
 _MARKUP_THERAPY = """---
 kind: therapy
+scope: product
 id: zz-1
 name:
   value: ZZ-1

@@ -621,9 +621,9 @@ def test_public_domain_keeps_only_the_nci_page(kb: KnowledgeBase) -> None:
     oncolytic = exported["oncolytic-virus-therapy"]
     assert oncolytic["broader"] == []  # immunotherapy is withheld
     assert not [s for s in oncolytic["statements"] if s["field"] == "broader"]
-    # a curated alias names no source and stays
+    # a curated tag names no source and stays
     prostate = exported["prostate-cancer"]
-    assert prostate["aliases"] == ["prostate"]
+    assert prostate["cancer_type_tags"] == ["prostate"]
     assert doc["header"]["fingerprint"] == kb.fingerprint
     assert report["fingerprint"] != kb.fingerprint
     assert doc["header"]["counts"]["sources"] == 1
@@ -697,6 +697,7 @@ Zzqmab is a zz immunotherapy. Zzqmab is approved for zz cancer.
 ZZQMAB = """
 ---
 kind: therapy
+scope: product
 id: zzqmab
 name:
   value: Zzqmab

@@ -70,6 +70,7 @@ def test_entity_columns_and_ids(kb) -> None:
         "id",
         "name",
         "kind",
+        "scope",
         "status",
         "routes",
         "cancer_type_ids",
@@ -81,6 +82,7 @@ def test_entity_columns_and_ids(kb) -> None:
     for therapy in kb.therapies:
         row = by_id.loc[therapy.id]
         assert row["status"] == therapy.status.value
+        assert row["scope"] == therapy.scope.value
         assert row["kind"] == therapy.kind
         expected = "; ".join(therapy.cancer_type_ids) if therapy.cancer_type_ids else None
         value = row["cancer_type_ids"]
@@ -149,13 +151,13 @@ def test_citation_rows_cover_every_piece_of_evidence(kb) -> None:
     ]
     assert summary == [(e.id, c.source_id, c.start) for e in kb.entities for c in e.citations]
     curated = [r for r in rows if r["curated"] is not None]
-    assert curated, "the bundled KB has curated aliases"
+    assert curated, "the bundled KB has curated statements"
     for row in curated:
         assert row["source_id"] is None
         assert row["quote"] is None
     assert {
         "entity_id": "prostate-cancer",
-        "field": "alias",
+        "field": "cancer_type_tag",
         "value": "prostate",
     }.items() <= next(
         r for r in curated if r["entity_id"] == "prostate-cancer" and r["value"] == "prostate"
@@ -219,7 +221,7 @@ def test_mixed_list_has_the_union_of_columns(kb) -> None:
     assert len(rows) == 3
     assert all(list(r) == list(rows[0]) for r in rows)
     columns = list(rows[0])
-    assert columns[:4] == ["id", "name", "kind", "status"]
+    assert columns[:5] == ["id", "name", "kind", "scope", "status"]
     assert {"platform", "purpose", "title", "stale"} <= set(columns)
     assert rows[0]["status"] is None
     assert rows[1]["status"] == vaccine.status.value

@@ -286,6 +286,7 @@ claims = statements(values=st.sampled_from(STATUSES), claim=True)
 ENTITY_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "id": st.sampled_from(["vx", "vx", "vx-2", "melanoma", "Bad Id"]),
     "name": statements(),
+    "scope": st.sampled_from(["product", "class", "drug", None]),
     "aliases": st.lists(statements(), max_size=2),
     "broader": st.lists(statements(values=st.sampled_from(["melanoma", "vx", "nope"])), max_size=2),
     "cite": cite_lists,

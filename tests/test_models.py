@@ -91,25 +91,51 @@ def test_rival_status_claims_from_two_sources_make_the_status_disputed() -> None
         status="investigational", source_id="t", tier=3, citations=(_cite(source_id="t"),)
     )
     therapy = immunokb.Therapy(
-        **_entity_fields(), status=immunokb.Status.DISPUTED, status_claims=(approved, rival)
+        **_entity_fields(),
+        scope="product",
+        status=immunokb.Status.DISPUTED,
+        status_claims=(approved, rival),
     )
     assert [c.status for c in therapy.status_claims] == ["approved", "investigational"]
     assert [c.source_id for c in therapy.status_claims] == ["s", "t"]
     # the most trusted claim does not win over a rival: the claims disagree
     with pytest.raises(ValidationError, match="status 'approved' does not follow"):
         immunokb.Therapy(
-            **_entity_fields(), status=immunokb.Status.APPROVED, status_claims=(approved, rival)
+            **_entity_fields(),
+            scope="product",
+            status=immunokb.Status.APPROVED,
+            status_claims=(approved, rival),
         )
     # a single claim is adopted as it stands
     alone = immunokb.Therapy(
-        **_entity_fields(), status=immunokb.Status.INVESTIGATIONAL, status_claims=(rival,)
+        **_entity_fields(),
+        scope="product",
+        status=immunokb.Status.INVESTIGATIONAL,
+        status_claims=(rival,),
     )
     assert alone.status is immunokb.Status.INVESTIGATIONAL
 
 
 def test_therapy_kind_tag_cannot_claim_vaccine() -> None:
     with pytest.raises(ValidationError, match="use Vaccine"):
-        immunokb.Therapy(**_entity_fields(), kind="vaccine")
+        immunokb.Therapy(**_entity_fields(), scope="class", kind="vaccine")
+
+
+@pytest.mark.parametrize("status", sorted(immunokb.PRODUCT_ONLY_STATUSES))
+def test_a_class_is_never_approved_failed_or_discontinued(status) -> None:
+    claim = immunokb.StatusClaim(
+        status=status, source_id="s", tier=2, citations=(_cite(source_id="s"),)
+    )
+    adopted = immunokb.adopted_status([claim])
+    product = immunokb.Therapy(
+        **_entity_fields(), scope="product", status=adopted, status_claims=(claim,)
+    )
+    assert product.status is adopted
+    with pytest.raises(ValidationError, match="only a product"):
+        immunokb.Therapy(**_entity_fields(), scope="class", status=adopted, status_claims=(claim,))
+    indication = immunokb.Indication(cancer_type_id="zzq", **claim.model_dump())
+    with pytest.raises(ValidationError, match="only a product"):
+        immunokb.Therapy(**_entity_fields(), scope="class", indications=(indication,))
 
 
 def test_closed_schema_rejects_unknown_fields() -> None:

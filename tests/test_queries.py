@@ -34,11 +34,18 @@ def test_get_is_insensitive_to_case_hyphens_punctuation_and_marks(kb, query: str
     assert kb.get(query).id == "talimogene-laherparepvec"
 
 
-def test_get_by_id_name_and_curated_alias(kb) -> None:
+def test_get_by_id_name_and_alias(kb) -> None:
     assert kb.get("sipuleucel-t").name == "sipuleucel-T"
     assert kb.get("Sipuleucel T").id == "sipuleucel-t"
-    assert kb.get("prostate").id == "prostate-cancer"  # curated alias, marked as such
-    (statement,) = kb.get("prostate cancer").statements_for("alias", "prostate")
+    assert kb.get("skin cancers").id == "skin-cancer"  # a quoted alias
+
+
+def test_a_house_tag_is_not_a_name(kb) -> None:
+    # "kidney" tags documents about kidney cancer; in a sentence it is an organ
+    with pytest.raises(immunokb.NotFoundError):
+        kb.get("prostate")
+    assert kb.cancer_type_for_tag("prostate").id == "prostate-cancer"
+    (statement,) = kb.get("prostate cancer").statements_for("cancer_type_tag", "prostate")
     assert statement.is_curated
     assert not statement.citations
 
@@ -97,10 +104,11 @@ Zzqvax treats zzq skin cancer.
 
 
 def _entity(kind: str, entity_id: str, name: str, extra: str = "") -> str:
+    scope = "scope: product\n" if kind in {"therapy", "vaccine"} else ""
     return f"""---
 kind: {kind}
 id: {entity_id}
-name:
+{scope}name:
   value: {name}
   curated: "invented for a test"
 cite:
@@ -246,6 +254,7 @@ def test_conflicts_report_rival_status_claims(corpus) -> None:
             "rival.md": """
         ---
         kind: therapy
+        scope: product
         id: zzq-rival-therapy
         name:
           value: zzq rival therapy

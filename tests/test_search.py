@@ -189,6 +189,7 @@ language: hi
 
 HINDI_ENTITY = """---
 kind: therapy
+scope: product
 id: pratiraksha-chikitsa
 name:
   value: प्रतिरक्षा चिकित्सा

@@ -76,6 +76,7 @@ def therapy_doc(*parts: str, entity_id: str = "zzq-therapy", name: str = "zzqmab
     """A therapy document; ``parts`` is its status/indication YAML, each part dedented."""
     head = f"""\
 kind: therapy
+scope: product
 id: {entity_id}
 name:
   value: {name}

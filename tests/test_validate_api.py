@@ -222,7 +222,7 @@ def test_a_model_refusing_a_value_is_still_a_document_error(corpus, monkeypatch)
     folder = corpus(
         {
             "s.md": "---\ntitle: S\n---\nVaccine X is approved by the FDA.\n",
-            "e.md": "---\nkind: therapy\nid: vx\nname: {value: X, curated: x}\n"
+            "e.md": "---\nkind: therapy\nid: vx\nscope: product\nname: {value: X, curated: x}\n"
             "cite: [{source: s, quote: Vaccine X}]\n---\n",
         }
     )

@@ -53,6 +53,7 @@ from immunokb import (
     Entity,
     Indication,
     KnowledgeBase,
+    Scope,
     SideEffect,
     Source,
     Statement,
@@ -118,6 +119,7 @@ _FIELD_TITLES = {
     StatementField.ROUTE: "Route",
     StatementField.PLATFORM: "Platform",
     StatementField.PURPOSE: "Purpose",
+    StatementField.CANCER_TYPE_TAG: "House tag",
 }
 # ".mmd": the Mermaid diagrams of earlier versions, removed from a checkout's folder.
 _GENERATED_SUFFIXES = (".md", ".svg", ".mmd")
@@ -358,7 +360,15 @@ def _entity_page(pages: _Pages, entity: Entity) -> str:
         ("Broader", _join_or([pages.link_id(page, b) for b in entity.broader])),
         ("Narrower", _join_or([pages.link(page, n) for n in narrower])),
     ]
+    if isinstance(entity, CancerType):
+        tags = [_code(t) for t in entity.cancer_type_tags]
+        rows.append(("House tags (`cancerTypes`, not names)", _join_or(tags)))
     if isinstance(entity, Therapy):
+        scope = {
+            Scope.PRODUCT: "a named product",
+            Scope.CLASS: "a class of treatment (approvals belong to its products)",
+        }[entity.scope]
+        rows.append(("Scope", scope))
         rows.append(("Status", f"{_code(entity.status.value)} (adopted from the claims below)"))
         rows.append(("Routes", _join_or([_code(r.value) for r in entity.routes], "not stated")))
     if isinstance(entity, Vaccine):

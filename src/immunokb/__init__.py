@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ._kb import KnowledgeBase
     from ._load import MAX_DOCUMENT_BYTES, load, validate
     from ._models import (
+        PRODUCT_ONLY_STATUSES,
         PROMOTIONAL_TIER,
         Audience,
         CancerType,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         Reference,
         ReviewFrequency,
         Route,
+        Scope,
         SideEffect,
         SideEffectLink,
         SideEffectRelation,
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
+    "PRODUCT_ONLY_STATUSES",
     "PROMOTIONAL_TIER",
     "Audience",
     "CancerType",
@@ -89,6 +92,7 @@ __all__ = [
     "ResultList",
     "ReviewFrequency",
     "Route",
+    "Scope",
     "SideEffect",
     "SideEffectLink",
     "SideEffectRelation",

@@ -35,6 +35,7 @@ from ._kb import KnowledgeBase
 from ._load import DOCUMENT_SUFFIXES, Progress, RawDocument
 from ._models import (
     PATTERN_FORMS,
+    PRODUCT_ONLY_STATUSES,
     AnyEntity,
     CancerType,
     Citation,
@@ -149,9 +150,11 @@ class _SideEffectDoc(_ClaimDoc):
 class _EntityDoc(_Doc):
     kind: Literal["therapy", "vaccine", "side_effect", "cancer_type"]
     id: str
+    scope: Literal["product", "class"] | None = None
     name: _StatementDoc
     aliases: tuple[_StatementDoc, ...] = ()
     broader: tuple[_StatementDoc, ...] = ()
+    cancer_type_tags: tuple[_StatementDoc, ...] = ()
     cite: tuple[_CiteDoc, ...] = Field(min_length=1)
     status: tuple[_StatusDoc, ...] = ()
     routes: tuple[_StatementDoc, ...] = ()
@@ -184,13 +187,17 @@ _STATEMENT_FIELDS: tuple[tuple[StatementField, str, type[Enum] | None], ...] = (
     (StatementField.NAME, "name", None),
     (StatementField.ALIAS, "aliases", None),
     (StatementField.BROADER, "broader", None),
+    (StatementField.CANCER_TYPE_TAG, "cancer_type_tags", None),
     (StatementField.ROUTE, "routes", Route),
     (StatementField.PLATFORM, "platform", VaccinePlatform),
     (StatementField.PURPOSE, "purpose", VaccinePurpose),
 )
 """Document keys that hold statements, the field each gives evidence for, its vocabulary."""
-_THERAPY_ONLY = frozenset({"status", "routes", "indications", "side_effects"})
+_LABELS = frozenset({StatementField.NAME, StatementField.ALIAS, StatementField.CANCER_TYPE_TAG})
+"""Statements whose quotes must contain the value as whole words."""
+_THERAPY_ONLY = frozenset({"scope", "status", "routes", "indications", "side_effects"})
 _VACCINE_ONLY = frozenset({"platform", "purpose"})
+_CANCER_TYPE_ONLY = frozenset({"cancer_type_tags"})
 _FAMILY = {
     "therapy": "therapy",
     "vaccine": "therapy",
@@ -751,7 +758,7 @@ class _EntityBuilder:
         evidence = self.evidence(doc, claim, loc)
         if evidence is None:
             return None
-        if field in {StatementField.NAME, StatementField.ALIAS} and evidence["citations"]:
+        if field in _LABELS and evidence["citations"]:
             for index, cite in enumerate(evidence["citations"]):
                 if not _says(normalize_quote(f"{cite.lead_in or ''} {cite.quote}"), claim.value):
                     self.problems.add(
@@ -762,6 +769,37 @@ class _EntityBuilder:
                     )
                     return None
         return Statement(field=field, value=claim.value, **evidence)
+
+    def _check_scope(self, doc: ParsedDocument, spec: _EntityDoc) -> None:
+        """A therapy says whether it is a product or a class; a class claims no approval."""
+        if spec.scope is None:
+            self.problems.add(
+                doc.error(
+                    "required field is missing: say whether this is one named product "
+                    "(`scope: product`) or a class of treatment (`scope: class`)",
+                    ("scope",),
+                )
+            )
+            return
+        if spec.scope != "class":
+            return
+        listed = isinstance(doc.meta.get("status"), list)
+        claims: list[tuple[str, Loc]] = [
+            (c.value, ("status", i, "value") if listed else ("status", "value"))
+            for i, c in enumerate(spec.status)
+        ]
+        claims += [(c.status, ("indications", i, "status")) for i, c in enumerate(spec.indications)]
+        for value, loc in claims:
+            if Status(value) in PRODUCT_ONLY_STATUSES:
+                self.problems.add(
+                    doc.error(
+                        f"a class of treatment is not {value!r}: only a product is approved, "
+                        "fails or is discontinued. Put the claim on the product the sentence is "
+                        "about, or claim what it says of the class ('in_use', "
+                        "'investigational')",
+                        loc,
+                    )
+                )
 
     def claim(
         self, doc: ParsedDocument, claim: _StatusClaimDoc, status: Status, loc: Loc
@@ -855,12 +893,16 @@ class _EntityBuilder:
         self.blocked = False
         given = spec.model_fields_set
         for field in sorted(given):
-            if (field in _THERAPY_ONLY and _FAMILY[spec.kind] != "therapy") or (
-                field in _VACCINE_ONLY and spec.kind != "vaccine"
+            if (
+                (field in _THERAPY_ONLY and _FAMILY[spec.kind] != "therapy")
+                or (field in _VACCINE_ONLY and spec.kind != "vaccine")
+                or (field in _CANCER_TYPE_ONLY and spec.kind != "cancer_type")
             ):
                 self.problems.add(doc.error(f"field not allowed on a {spec.kind}", (field,)))
         if spec.kind == "vaccine" and spec.purpose is None:
             self.problems.add(doc.error("required field is missing", ("purpose",)))
+        if _FAMILY[spec.kind] == "therapy":
+            self._check_scope(doc, spec)
 
         statements: list[Statement | None] = []
         for field, key, vocabulary in _STATEMENT_FIELDS:
@@ -909,7 +951,9 @@ class _EntityBuilder:
             "broader": tuple(b.value for b in spec.broader),
             "summary": doc.body,
             "citations": tuple(citations),
-            "statements": tuple(statements),
+            "statements": tuple(
+                _with_stating_citations(s, citations) for s in statements if s is not None
+            ),
         }
         model: type[AnyEntity]
         if _FAMILY[spec.kind] == "therapy":
@@ -917,6 +961,7 @@ class _EntityBuilder:
                 (StatusClaim(**c) for c in relations["status_claims"] if c is not None),
                 key=lambda c: c.trust_key,
             )
+            data["scope"] = spec.scope
             data["status"] = adopted_status(status_claims)
             data["status_claims"] = tuple(status_claims)
             data["routes"] = tuple(r.value for r in spec.routes)
@@ -929,9 +974,36 @@ class _EntityBuilder:
                 data["platform"] = None if spec.platform is None else spec.platform.value
                 data["purpose"] = None if spec.purpose is None else spec.purpose.value
                 model = Vaccine
+        elif spec.kind == "side_effect":
+            model = SideEffect
         else:
-            model = SideEffect if spec.kind == "side_effect" else CancerType
+            data["cancer_type_tags"] = tuple(t.value for t in spec.cancer_type_tags)
+            model = CancerType
         return _validate(model, data, doc, self.problems)
+
+
+def _with_stating_citations(statement: Statement, citations: list[Citation | None]) -> Statement:
+    """A quoted name or alias, with every defining citation whose quote states it too.
+
+    Any source that names the entity in a quote the entity cites carries the name:
+    a licence filter that keeps only that source keeps the name (and the entity)
+    with it. Curated statements and other fields are returned unchanged.
+    """
+    if statement.field not in {StatementField.NAME, StatementField.ALIAS}:
+        return statement
+    if not statement.citations:
+        return statement
+    have = {(c.source_id, c.start, c.end) for c in statement.citations}
+    extra = [
+        c
+        for c in citations
+        if c is not None
+        and (c.source_id, c.start, c.end) not in have
+        and _says(normalize_quote(c.quote), statement.value)
+    ]
+    if not extra:
+        return statement
+    return statement.model_copy(update={"citations": (*statement.citations, *extra)})
 
 
 def _claims(spec: _EntityDoc, key: str) -> tuple[tuple[Any, ...], bool]:
@@ -1055,6 +1127,26 @@ def _check_references(
                 )
             else:
                 names[key] = (entity.id, doc.path)
+
+    tags: dict[str, tuple[str, str]] = {}
+    for entity, doc in by_id.values():
+        for index, tag in enumerate(getattr(entity, "cancer_type_tags", ())):
+            key = normalize(tag)
+            loc = ("cancer_type_tags", index, "value")
+            if not key:
+                problems.add(doc.error(f"{tag!r} has no letters or digits to look it up by", loc))
+                continue
+            owner = tags.get(key)
+            if owner is not None and owner[0] != entity.id:
+                problems.add(
+                    doc.error(
+                        f"{tag!r} is already a tag of {owner[0]!r} ({owner[1]}); "
+                        "a cancerTypes tag may stand for one cancer type only",
+                        loc,
+                    )
+                )
+            else:
+                tags[key] = (entity.id, doc.path)
 
     def target(doc: ParsedDocument, ref: str, family: str, loc: Loc) -> None:
         found = by_id.get(ref)

@@ -54,12 +54,14 @@ from ._load import DOCUMENT_SUFFIXES, bundled_content_version, load, validate
 from ._models import (
     AnyEntity,
     Audience,
+    CancerType,
     Citation,
     Conflict,
     Hit,
     Indication,
     License,
     Route,
+    Scope,
     SideEffectLink,
     Source,
     Status,
@@ -822,17 +824,26 @@ def _claim_lines(ctx: _Context, claim: StatusClaim | Indication, indent: int) ->
     return lines
 
 
+_SCOPE_TEXT = {
+    Scope.PRODUCT: "product (one named medicine or vaccine)",
+    Scope.CLASS: "class (an approach or group of products; approvals belong to products)",
+}
+
+
 def _entity_lines(ctx: _Context, entity: AnyEntity) -> list[str]:
     kb, style = ctx.kb, ctx.style
     lines = [f"{style.bold(entity.name)}  [{entity.kind}: {entity.id}]"]
     if entity.aliases:
         lines.append("  also called: " + ", ".join(entity.aliases))
+    if isinstance(entity, CancerType) and entity.cancer_type_tags:
+        lines.append("  house tags (cancerTypes, not names): " + ", ".join(entity.cancer_type_tags))
     if entity.broader:
         lines.append("  broader: " + ", ".join(entity.broader))
     narrower = kb.narrower(entity.id)
     if narrower:
         lines.append("  narrower: " + ", ".join(e.id for e in narrower))
     if isinstance(entity, Therapy):
+        lines.append(f"  scope: {_SCOPE_TEXT[entity.scope]}")
         lines.append(f"  status: {style.status(entity.status.value)}")
         if entity.routes:
             lines.append("  routes: " + ", ".join(r.value for r in entity.routes))

@@ -28,6 +28,7 @@ from enum import Enum
 from pydantic import BaseModel
 
 from ._models import (
+    CancerType,
     Citation,
     Claim,
     Conflict,
@@ -273,12 +274,15 @@ def _aliases(entity: Entity) -> str:
 
 
 def _entity_rows(entity: Entity) -> list[tuple[str, str]]:
-    return [
+    rows = [
         ("id", _code(entity.id)),
         ("kind", _e(_kind(entity))),
         ("aliases", _aliases(entity)),
-        ("broader", _codes(entity.broader)),
     ]
+    if isinstance(entity, CancerType):
+        rows.append(("house tags", _codes(entity.cancer_type_tags)))
+    rows.append(("broader", _codes(entity.broader)))
+    return rows
 
 
 def _entity_tail(entity: Entity) -> str:
@@ -364,6 +368,7 @@ def _indications(therapy: Therapy) -> str:
 
 def _therapy(therapy: Therapy) -> str:
     rows = _entity_rows(therapy)
+    rows.append(("scope", _e(therapy.scope)))
     rows.append(("status", _status(therapy.status)))
     rows.append(("routes", _e("; ".join(_text(r) for r in therapy.routes)) or _none("not stated")))
     if isinstance(therapy, Vaccine):

@@ -491,6 +491,7 @@ def _entity_node(kb: KnowledgeBase, entity: Entity) -> dict[str, Any]:
     if isinstance(entity, Therapy):
         node.update(
             _set(
+                scope=entity.scope.value,
                 status=entity.status.value,
                 statusClaims=[_claim_node(c) for c in entity.status_claims],
                 routes=[r.value for r in entity.routes],
@@ -506,6 +507,8 @@ def _entity_node(kb: KnowledgeBase, entity: Entity) -> dict[str, Any]:
                 ],
             )
         )
+    if isinstance(entity, CancerType):
+        node.update(_set(cancerTypeTags=list(entity.cancer_type_tags)))
     if isinstance(entity, Vaccine):
         node.update(
             _set(

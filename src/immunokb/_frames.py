@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from ._errors import MissingDependencyError, QueryError
 from ._evidence import evidence
 from ._models import (
+    CancerType,
     Citation,
     Conflict,
     Entity,
@@ -66,12 +67,14 @@ ENTITY_COLUMNS = (
     "id",
     "name",
     "kind",
+    "scope",
     "status",
     "routes",
     "cancer_type_ids",
     "platform",
     "purpose",
     "aliases",
+    "cancer_type_tags",
     "broader",
     "summary",
     "n_citations",
@@ -184,6 +187,7 @@ def _entity_row(entity: Entity) -> Row:
         "kind": _value(getattr(entity, "kind", type(entity).__name__)),
     }
     if isinstance(entity, Therapy):
+        row["scope"] = _value(entity.scope)
         row["status"] = _value(entity.status)
         row["routes"] = _join(entity.routes)
         row["cancer_type_ids"] = _join(entity.cancer_type_ids)
@@ -191,6 +195,8 @@ def _entity_row(entity: Entity) -> Row:
         row["platform"] = _value(entity.platform)
         row["purpose"] = _value(entity.purpose)
     row["aliases"] = _join(entity.aliases)
+    if isinstance(entity, CancerType):
+        row["cancer_type_tags"] = _join(entity.cancer_type_tags)
     row["broader"] = _join(entity.broader)
     row["summary"] = entity.summary
     row["n_citations"] = len(entity.citations)
@@ -322,8 +328,9 @@ def records(items: Iterable[object]) -> list[dict[str, Value]]:
     The columns depend on the type of item:
 
     - entities: ``id, name, kind, aliases, broader, summary, n_citations,
-      source_ids``; therapies and vaccines add ``status, routes,
-      cancer_type_ids``; vaccines add ``platform, purpose``;
+      source_ids``; therapies and vaccines add ``scope, status, routes,
+      cancer_type_ids``; vaccines add ``platform, purpose``; cancer types add
+      ``tags`` (their house ``cancerTypes`` tags);
     - sources: ``id, title, publisher, url, license, audience, tier,
       last_reviewed, last_reviewed_precision, review_due, stale`` (``stale`` as
       of today);

@@ -441,6 +441,35 @@ class KnowledgeBase:
             raise NotFoundError(source_id, tuple(close), what="source")
         return found
 
+    def cancer_type_for_tag(self, tag: str) -> CancerType:
+        """The cancer type that a house ``cancerTypes`` tag stands for.
+
+        Tags (``Source.cancer_types``, ``CancerType.cancer_type_tags``) are a vocabulary of their
+        own: "kidney" tags a document about kidney cancer, while in a sentence it is an
+        organ, so :meth:`get` does not resolve tags and this method resolves nothing
+        else. Matching ignores case, underscores, hyphens versus spaces and
+        punctuation, as :meth:`get` does.
+
+        >>> import immunokb
+        >>> kb = immunokb.load()
+        >>> kb.cancer_type_for_tag("head_and_neck").id
+        'head-and-neck-cancer'
+
+        Raises:
+            NotFoundError: no cancer type declares this tag; ``.suggestions`` lists the
+                closest tags.
+        """
+        key = normalize(tag)
+        by_tag = {normalize(t): c for c in self.cancer_types for t in c.cancer_type_tags}
+        found = by_tag.get(key) if key else None
+        if found is None:
+            import difflib  # noqa: PLC0415 - only a miss needs it
+
+            labels = {normalize(t): t for c in self.cancer_types for t in c.cancer_type_tags}
+            close = difflib.get_close_matches(key, list(labels), n=_MAX_SUGGESTIONS)
+            raise NotFoundError(tag, tuple(labels[c] for c in close), what="cancer-type tag")
+        return found
+
     def _typed_id(self, text: str, kind: type[Entity], what: str) -> str:
         """The id of the entity of ``kind`` named ``text``; a miss suggests that kind only."""
         key = normalize(text)

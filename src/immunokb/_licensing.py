@@ -39,6 +39,7 @@ from ._errors import QueryError
 from ._evidence import evidence
 from ._models import (
     AnyEntity,
+    CancerType,
     Citation,
     Dispute,
     Indication,
@@ -232,6 +233,9 @@ def _rebuild(
         "aliases": [a for a in entity.aliases if (StatementField.ALIAS, a) not in removed],
         "broader": [b for b in entity.broader if (StatementField.BROADER, b) not in removed],
     }
+    if isinstance(entity, CancerType):
+        tag = StatementField.CANCER_TYPE_TAG
+        data["cancer_type_tags"] = [t for t in entity.cancer_type_tags if (tag, t) not in removed]
     if isinstance(entity, Therapy):
         data.update(_therapy_fields(entity, sources, withheld, removed, changes))
     rebuilt = type(entity).model_validate(data)

@@ -36,6 +36,7 @@ from pydantic import (
 
 __all__ = [
     "DEFAULT_REVIEW_MONTHS",
+    "PRODUCT_ONLY_STATUSES",
     "PROMOTIONAL_TIER",
     "REVIEW_MONTHS",
     "Audience",
@@ -55,6 +56,7 @@ __all__ = [
     "Reference",
     "ReviewFrequency",
     "Route",
+    "Scope",
     "SideEffect",
     "SideEffectLink",
     "SideEffectRelation",
@@ -275,6 +277,26 @@ class DatePrecision(_Vocabulary):
     YEAR = "year"
 
 
+class Scope(_Vocabulary):
+    """Whether a therapy is one named product or a class of treatment.
+
+    A ``product`` is one medicine or vaccine with its own name (T-VEC,
+    sipuleucel-T). A ``class`` is an approach or a group of products (oncolytic
+    virus therapy, treatment vaccines, checkpoint inhibitors). Approvals, failed
+    trials and discontinuations happen to products: a class's claims may say it is
+    used (``in_use``) or tested (``investigational``), never ``approved``,
+    ``failed`` or ``discontinued``, so a sentence about one product can never set
+    the status of its class.
+    """
+
+    PRODUCT = "product"
+    CLASS = "class"
+
+
+PRODUCT_ONLY_STATUSES = frozenset({Status.APPROVED, Status.FAILED, Status.DISCONTINUED})
+"""Statuses only a product's claims may state (see :class:`Scope`)."""
+
+
 class VaccinePurpose(_Vocabulary):
     """Whether a vaccine treats an existing cancer or prevents disease."""
 
@@ -305,6 +327,7 @@ class StatementField(_Vocabulary):
     PLATFORM = "platform"
     PURPOSE = "purpose"
     INDICATION = "indication"
+    CANCER_TYPE_TAG = "cancer_type_tag"
 
 
 REVIEW_MONTHS: dict[ReviewFrequency, int] = {
@@ -614,6 +637,10 @@ class Therapy(Entity):
     kind: Literal["therapy", "vaccine"] = Field(
         default="therapy", description="Entity kind tag: 'therapy' (or 'vaccine' on a Vaccine)."
     )
+    scope: Scope = Field(
+        description="'product' (one named medicine or vaccine) or 'class' (an approach or a "
+        "group of products); a class is never approved, failed or discontinued."
+    )
     status: Status = Field(
         default=Status.UNKNOWN,
         description=(
@@ -641,6 +668,13 @@ class Therapy(Entity):
             raise ValueError("routes contain a duplicate")
         if list(self.status_claims) != sorted(self.status_claims, key=lambda c: c.trust_key):
             raise ValueError("status_claims are ordered most trusted first")
+        if self.scope is Scope.CLASS:
+            for claim in (*self.status_claims, *self.indications):
+                if claim.status in PRODUCT_ONLY_STATUSES:
+                    raise ValueError(
+                        f"a class of treatment is not {claim.status.value!r}: only a product "
+                        "is approved, fails or is discontinued"
+                    )
         adopted = adopted_status(self.status_claims)
         if self.status is not adopted:
             raise ValueError(
@@ -695,11 +729,34 @@ class SideEffect(Entity):
 
 
 class CancerType(Entity):
-    """A type of cancer; a subtype is narrower than its type."""
+    """A type of cancer; a subtype is narrower than its type.
+
+    ``cancer_type_tags`` are the values of the house ``cancerTypes`` field that stand
+    for this cancer type ("kidney" for kidney cancer). They are a vocabulary of
+    document tags, not names: :meth:`KnowledgeBase.get` never resolves them, so
+    "kidney", an organ in a sentence, is not read as a cancer. Resolve a tag with
+    :meth:`KnowledgeBase.cancer_type_for_tag`.
+    """
 
     kind: Literal["cancer_type"] = Field(
         default="cancer_type", description="Entity kind tag: 'cancer_type'."
     )
+    cancer_type_tags: tuple[Text, ...] = Field(
+        default=(),
+        description="House `cancerTypes` tag values that stand for this cancer type; "
+        "not names (lookup by name never resolves them); each has a Statement.",
+    )
+
+    def _stated_values(self) -> set[tuple[StatementField, str]]:
+        values = super()._stated_values()
+        values.update((StatementField.CANCER_TYPE_TAG, t) for t in self.cancer_type_tags)
+        return values
+
+    @model_validator(mode="after")
+    def _check_tags(self) -> CancerType:
+        if len(set(self.cancer_type_tags)) != len(self.cancer_type_tags):
+            raise ValueError("cancer_type_tags contain a duplicate")
+        return self
 
 
 AnyEntity = Vaccine | Therapy | SideEffect | CancerType
