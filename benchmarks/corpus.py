@@ -545,6 +545,7 @@ def generate(directory: str | Path, documents: int, seed: int = SEED) -> Corpus:
         meta = {
             "kind": kind,
             "id": entity_id,
+            "scope": "product",  # each is one named medicine or vaccine, with its own claims
             "name": {"value": name, "cite": [Anchor("def", _cite(source, defining))]},
         }
         if brand:
