@@ -111,3 +111,21 @@ def test_quick_run_prints_every_target(tmp_path: Path) -> None:
     assert "Python:" in done.stdout
     assert "FAILING:" in done.stdout
     assert saved.is_file()
+
+
+def test_readme_performance_figures_are_the_published_measurements() -> None:
+    # The README quotes figures; docs/performance.md publishes the run they come
+    # from. A figure the table does not show is a claim nobody measured.
+    root = BENCHMARKS.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Performance", 1)[1].split("\n## ", 1)[0]
+    table = [
+        line
+        for line in (root / "docs" / "performance.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| T")
+    ]
+    figures = re.findall(r"\b\d[\d,.]*\s?(?:ms|µs|s|MB)\b", section)
+    assert figures, "the README's Performance section states no measured figure"
+    cells = {cell.strip() for line in table for cell in line.split("|")}
+    for figure in figures:
+        assert figure in cells, f"README figure {figure!r} is not in docs/performance.md's table"
