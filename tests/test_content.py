@@ -327,3 +327,47 @@ def test_a_licence_filter_never_drops_a_name_a_kept_source_states(license) -> No
     for entity in KB.entities:
         if any(c.source_id in kept and _states(c, entity.name) for c in entity.citations):
             assert "name" not in withheld.get(entity.id, ""), (entity.id, withheld[entity.id])
+
+
+# --------------------------------------------------------------------------- symptom lists
+
+
+@pytest.mark.parametrize("therapy", KB.therapies, ids=lambda t: t.id)
+def test_a_symptom_reaches_a_therapy_only_through_the_source_that_lists_it(therapy) -> None:
+    for link in KB.side_effects_of(therapy.id):
+        stating = {c.source_id for c in link.citations}
+        listed = {p.side_effect.id for p in link.includes}
+        for part in link.includes:
+            assert part.citations
+            assert {c.source_id for c in part.citations} <= stating, (link, part)
+        # and every symptom those sources put directly under it is there
+        for symptom in KB.narrower(link.side_effect.id):
+            says = {
+                c.source_id
+                for s in symptom.statements_for("broader", link.side_effect.id)
+                for c in s.citations
+            }
+            if says & stating:
+                assert symptom.id in listed, (therapy.id, link.side_effect.id, symptom.id)
+
+
+def test_feeling_like_the_flu_is_not_the_nci_list_of_flu_like_symptoms() -> None:
+    # the practice: immunotherapy "can sometimes feel similar to getting the flu";
+    # the NCI lists fever ... high blood pressure for cancer treatment vaccines only
+    for link in KB.side_effects_of("immune checkpoint inhibitors"):
+        assert link.includes == () or all(
+            c.source_id != NCI_VACCINES for p in link.includes for c in p.citations
+        )
+    flu = {
+        link.via: link
+        for link in KB.side_effects_of("sipuleucel-T")
+        if link.side_effect.id == "flu-like-symptoms"
+    }
+    assert flu["immunotherapy"].includes == ()
+    nci = flu["treatment-vaccines"]
+    assert [p.side_effect.id for p in nci.includes][:2] == ["fever", "chills"]
+    assert all(c.source_id == NCI_VACCINES for p in nci.includes for c in p.citations)
+    assert nci.includes[0].citations[0].quote == "fever"
+    therapies = {link.therapy_id for link in KB.therapies_with_side_effect("high blood pressure")}
+    assert "sipuleucel-t" in therapies
+    assert not therapies & {"immune-checkpoint-inhibitors", "car-t-cell-therapy", "anti-pd-1"}

@@ -736,7 +736,7 @@ STORED_MODELS = (
 )
 """The models the knowledge base is made of, in the first diagram."""
 
-QUERY_RESULT_MODELS = ("SideEffectLink", "Conflict", "Claim", "Hit", "Reference")
+QUERY_RESULT_MODELS = ("SideEffectLink", "SideEffectPart", "Conflict", "Claim", "Hit", "Reference")
 """The models the queries return, in the second diagram."""
 
 DIAGRAMS = {

@@ -1050,9 +1050,10 @@ def _side_effects(ctx: _Context, args: argparse.Namespace) -> _Outcome:
     for link in links:
         lines += _link_lines(f"  {link.side_effect.name}", link)
         lines += _evidence_lines(ctx, link.citations, link.curated)
-        parts = kb.narrower(link.side_effect.id, transitive=True)
-        if parts:
-            lines.append("      which include: " + "; ".join(p.name for p in parts))
+        if link.includes:
+            stating = sorted({c.source_id for p in link.includes for c in p.citations})
+            names = "; ".join(p.side_effect.name for p in link.includes)
+            lines.append(f"      which include, according to {', '.join(stating)}: {names}")
     if not links:
         lines.append(f"  none recorded in {ctx.origin}")
     return _Outcome(_dump(links), lines)

@@ -472,6 +472,11 @@ def _link(link: SideEffectLink) -> str:
     path = _path(link)
     if path:
         rows.append(("path", _codes(path, " → ")))
+    includes = getattr(link, "includes", ())
+    if includes:
+        sources = _codes(sorted({c.source_id for p in includes for c in p.citations}))
+        names = "; ".join(_e(p.side_effect.name) for p in includes)
+        rows.append(("which include", f"{names} {_meta('according to')} {sources}"))
     head = _title(effect.name, f"side effect of {link.therapy_id}")
     return head + _fields(rows) + _evidence(link.citations, link.curated)
 
@@ -597,6 +602,10 @@ def _row_cells(item: object) -> tuple[str, str, str, str]:
         path = _path(item)
         if path:
             detail += f"<br>{_meta('path:')} {_codes(path, ' → ')}"
+        includes = getattr(item, "includes", ())
+        if includes:
+            names = "; ".join(_e(p.side_effect.name) for p in includes)
+            detail += f"<br>{_meta('which include:')} {names}"
         return "side effect", what, detail, _first_evidence(item.citations, item.curated)
     if isinstance(item, Conflict):
         what = f"{_code(item.entity_id)} {_e(item.field)}"

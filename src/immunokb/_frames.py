@@ -243,6 +243,7 @@ def _link_row(link: SideEffectLink) -> Row:
         row["path"] = _join(path)
     row["source_ids"] = _source_ids(link.citations)
     row["curated"] = link.curated
+    row["includes"] = _join(p.side_effect.id for p in getattr(link, "includes", ()))
     return row
 
 
@@ -336,7 +337,8 @@ def records(items: Iterable[object]) -> list[dict[str, Value]]:
       of today);
     - search hits: ``score, entity_id, source_id, section, snippet, quote``;
     - side-effect links: ``therapy_id, side_effect_id, side_effect, via, path,
-      source_ids, curated`` (``path`` only where the link has one);
+      source_ids, curated, includes`` (``path`` only where the link has one;
+      ``includes``: the ids of the symptoms the link's sources list under it);
     - conflicts, one row per claim: ``entity_id, field, subject, adopted, value,
       source_id, tier, disputes, against, quotes, curated``;
     - citations: ``source_id, quote, lead_in, start, end``;

@@ -27,6 +27,7 @@ from ._models import (
     Route,
     SideEffect,
     SideEffectLink,
+    SideEffectPart,
     SideEffectRelation,
     Source,
     Statement,
@@ -567,6 +568,8 @@ class KnowledgeBase:
         """
         found = self._typed(therapy, Therapy, "therapy")
         origins = {found.id: (found.id,), **self._ancestor_paths(found.id)}
+        # the parts of each side effect, per set of stating sources (asked once each)
+        parts: dict[tuple[str, frozenset[str]], tuple[SideEffectPart, ...]] = {}
         links: ResultList[SideEffectLink] = ResultList()
         for origin_id, path in origins.items():
             origin = self._store.entity(origin_id)
@@ -576,6 +579,10 @@ class KnowledgeBase:
                 effect = self._store.entity(relation.side_effect_id)
                 if not isinstance(effect, SideEffect):  # the build guarantees it
                     continue
+                stating = frozenset(c.source_id for c in relation.citations)
+                key = (effect.id, stating)
+                if key not in parts:
+                    parts[key] = self._parts(effect.id, stating)
                 links.append(
                     SideEffectLink(
                         therapy_id=found.id,
@@ -584,26 +591,59 @@ class KnowledgeBase:
                         curated=relation.curated,
                         via=None if origin is found else origin.id,
                         path=path,
+                        includes=parts[key],
                     )
                 )
         return links
 
+    def _parts(self, effect_id: str, sources: frozenset[str]) -> tuple[SideEffectPart, ...]:
+        """The symptoms under a side effect that ``sources`` put there, at any depth.
+
+        A narrower side effect counts when its broader link to the side effect (or to
+        a symptom already counted) is quoted from one of ``sources``; it carries those
+        quotes. Curated links and links of other sources do not count. Ordered as the
+        source lists them (by the position of the first quote), then by id.
+        """
+        if not sources:
+            return ()
+        found: dict[str, SideEffectPart] = {}
+        queue = [effect_id]
+        while queue:
+            parent = queue.pop(0)
+            for child in self._store.some(self._below(parent, transitive=False)):
+                if child.id in found or not isinstance(child, SideEffect):
+                    continue
+                quotes = tuple(
+                    c
+                    for s in child.statements_for(StatementField.BROADER, parent)
+                    for c in s.citations
+                    if c.source_id in sources
+                )
+                if quotes:
+                    found[child.id] = SideEffectPart(side_effect=child, citations=quotes)
+                    queue.append(child.id)
+        return tuple(sorted(found.values(), key=lambda p: (p.citations[0].start, p.side_effect.id)))
+
     def therapies_with_side_effect(self, side_effect: str) -> ResultList[SideEffectLink]:
         """Every therapy that has this side effect, directly or inherited, with the evidence.
 
-        A symptom counts through the syndrome it belongs to: asking for a symptom
-        also finds the therapies whose side effect is a broader side effect that
-        includes it (the link then names that broader side effect). The links are
+        A symptom counts through the syndrome it belongs to, as the link's own
+        sources state it: asking for a symptom also finds the links to a broader side
+        effect whose ``includes`` lists it (the link then names that broader side
+        effect). A syndrome linked by a source that does not list the symptom does
+        not count: "feels like the flu" is not "causes fever". The links are
         those of :meth:`side_effects_of` for each therapy, sorted by therapy id: one
         per class that states the side effect, so a therapy inheriting it from two
         classes (treatment vaccines and immunotherapy, say) has two links.
         """
         effect = self._typed(side_effect, SideEffect, "side effect")
-        wanted = {effect.id, *self._ancestor_paths(effect.id)}
         out: ResultList[SideEffectLink] = ResultList()
         for therapy in self.therapies:
             out.extend(
-                link for link in self.side_effects_of(therapy.id) if link.side_effect.id in wanted
+                link
+                for link in self.side_effects_of(therapy.id)
+                if link.side_effect.id == effect.id
+                or any(p.side_effect.id == effect.id for p in link.includes)
             )
         return out
 

@@ -59,6 +59,7 @@ __all__ = [
     "Scope",
     "SideEffect",
     "SideEffectLink",
+    "SideEffectPart",
     "SideEffectRelation",
     "Source",
     "Statement",
@@ -890,8 +891,26 @@ class Source(_Frozen):
 # --------------------------------------------------------------------------- query results
 
 
+class SideEffectPart(_Evidenced):
+    """A symptom that a side effect includes, as stated by a source of the link it is on.
+
+    Its citations are the quotes of that source that put the symptom under the side
+    effect (the NCI's list item "fever" under "Cancer treatment vaccines can cause
+    flu-like symptoms, which include:").
+    """
+
+    side_effect: SideEffect = Field(description="The narrower side effect (a symptom).")
+
+
 class SideEffectLink(_Evidenced):
-    """A side effect of a therapy, as returned by ``KnowledgeBase.side_effects_of``."""
+    """A side effect of a therapy, as returned by ``KnowledgeBase.side_effects_of``.
+
+    ``includes`` lists the symptoms the side effect includes *according to the
+    sources of this link*: a symptom list travels only with the source that states
+    it. The oncology practice's "can sometimes feel similar to getting the flu" links
+    immunotherapy to flu-like symptoms without the NCI's list of them, which the NCI
+    states for cancer treatment vaccines only.
+    """
 
     therapy_id: Slug = Field(description="Id of the therapy the side effect was asked for.")
     side_effect: SideEffect = Field(description="The side effect.")
@@ -905,6 +924,14 @@ class SideEffectLink(_Evidenced):
             "The inheritance path: ids from the therapy asked for up to the therapy the side "
             "effect is stated for, each the direct narrower of the next (just the therapy's "
             "own id when direct)."
+        ),
+    )
+    includes: tuple[SideEffectPart, ...] = Field(
+        default=(),
+        description=(
+            "The symptoms the side effect includes according to a source of this link, in "
+            "the source's order, each with that source's quotes; a symptom only another "
+            "source lists is not here."
         ),
     )
 
