@@ -148,6 +148,15 @@ def claim_doc(
         doc["regulator"] = claim.regulator
     if claim.disputed_by:
         doc["disputed_by"] = [dispute_doc(d) for d in claim.disputed_by]
+    if isinstance(claim, immunokb.Indication) and claim.qualifiers:
+        doc["qualifiers"] = [
+            {
+                "kind": q.kind.value,
+                "text": q.text,
+                "cite": [citation_doc(c) for c in q.citations],
+            }
+            for q in claim.qualifiers
+        ]
     return doc
 
 

@@ -24,6 +24,7 @@ def evidence_count(entity: immunokb.Entity) -> int:
             for c in (*entity.status_claims, *entity.indications)
             for d in c.disputed_by
         )
+        count += sum(len(q.citations) for i in entity.indications for q in i.qualifiers)
     return count + sum(1 if p.curated is not None else len(p.citations) for p in pieces)
 
 

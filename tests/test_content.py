@@ -371,3 +371,61 @@ def test_feeling_like_the_flu_is_not_the_nci_list_of_flu_like_symptoms() -> None
     therapies = {link.therapy_id for link in KB.therapies_with_side_effect("high blood pressure")}
     assert "sipuleucel-t" in therapies
     assert not therapies & {"immune-checkpoint-inhibitors", "car-t-cell-therapy", "anti-pd-1"}
+
+
+# --------------------------------------------------------------------------- qualifiers
+
+QUALIFYING = re.compile(
+    r"\b(?:some (?:men|people|patients)\b[^.,;:]*|certain types of\b[^.;:]*|advanced\b[^.,;:]*"
+    r"|very early\b[^.,;:]*|metastatic\b[^.,;:]*|returns after\b[^.;:]*|combine\b[^.;:]*"
+    r"|in specific settings|few or no symptoms|has spread\b[^.;:]*)",
+    re.I,
+)
+"""Words that narrow who or when an indication is for, as the bundled sources write them."""
+
+
+@pytest.mark.parametrize("therapy", KB.therapies, ids=lambda t: t.id)
+def test_who_and_when_travel_with_every_indication(therapy) -> None:
+    for indication in therapy.indications:
+        said = " ".join(
+            normalize_quote(c.quote)
+            for c in (
+                *indication.citations,
+                *(c for q in indication.qualifiers for c in q.citations),
+            )
+        )
+        for qualifier in indication.qualifiers:
+            assert normalize_quote(qualifier.text) in said
+            assert all(c.source_id == indication.source_id for c in qualifier.citations)
+        texts = " | ".join(normalize_quote(q.text) for q in indication.qualifiers)
+        cancer = KB.get(indication.cancer_type_id)
+        labels = [label.lower() for label in (cancer.name, *cancer.aliases)]
+        for citation in indication.citations:
+            for found in QUALIFYING.finditer(normalize_quote(citation.quote)):
+                if not any(label in found.group(0).lower() for label in labels):
+                    continue  # it narrows another cancer the sentence names
+                words = found.group(0).split()[:2]
+                assert " ".join(words) in texts, (
+                    therapy.id,
+                    indication.cancer_type_id,
+                    found.group(0),
+                )
+
+
+def test_sipuleucel_t_is_for_some_men_with_advanced_prostate_cancer() -> None:
+    (nci,) = [
+        i
+        for i in KB.get("sipuleucel-T").indications_for("prostate-cancer")
+        if i.source_id == NCI_VACCINES
+    ]
+    assert [q.text for q in nci.qualifiers] == [
+        "some men with advanced prostate cancer",
+        "that has spread to other parts of the body",
+        "who have few or no symptoms",
+        "whose cancer does not respond to hormone treatment",
+    ]
+    for qualifier in nci.qualifiers:
+        source = KB.source(qualifier.citations[0].source_id)
+        citation = qualifier.citations[0]
+        assert qualifier.text in source.text[citation.start : citation.end]
+    assert "some men with advanced prostate cancer" in KB.cite("sipuleucel-T")

@@ -272,6 +272,11 @@ def _claim(pages: _Pages, page: str, claim: StatusClaim | Indication, depth: int
     if claim.phase is not None:
         text += f"; trial phase: {_code(claim.phase.value)}"
     lines = [text]
+    for qualifier in getattr(claim, "qualifiers", ()):
+        lines.append(
+            f"{indent}  - only for ({escape(qualifier.kind.value)}): “{escape(qualifier.text)}”"
+        )
+        lines += _evidence(pages, page, qualifier.citations, None, depth + 2)
     lines += _evidence(pages, page, claim.citations, claim.curated, depth + 1)
     for dispute in claim.disputed_by:
         lines += _dispute(pages, page, dispute, depth + 1)
@@ -729,6 +734,7 @@ STORED_MODELS = (
     "Statement",
     "StatusClaim",
     "Indication",
+    "Qualifier",
     "Dispute",
     "SideEffectRelation",
     "Citation",

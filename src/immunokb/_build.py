@@ -43,6 +43,8 @@ from ._models import (
     Dispute,
     Indication,
     Phase,
+    Qualifier,
+    QualifierKind,
     Route,
     SideEffect,
     Source,
@@ -138,9 +140,16 @@ class _StatusDoc(_StatusClaimDoc):
     value: ClaimedStatus
 
 
+class _QualifierDoc(_Doc):
+    kind: Literal["population", "stage", "combination"]
+    text: _Words
+    cite: tuple[_CiteDoc, ...] = Field(min_length=1)
+
+
 class _IndicationDoc(_StatusClaimDoc):
     cancer_type: _Words
     status: ClaimedStatus
+    qualifiers: tuple[_QualifierDoc, ...] = ()
 
 
 class _SideEffectDoc(_ClaimDoc):
@@ -180,7 +189,15 @@ class _EntityDoc(_Doc):
 _DOCUMENT_WORDS = frozenset().union(
     *(
         m.model_fields
-        for m in (_EntityDoc, _CiteDoc, _StatusDoc, _IndicationDoc, _SideEffectDoc, _DisputeDoc)
+        for m in (
+            _EntityDoc,
+            _CiteDoc,
+            _StatusDoc,
+            _IndicationDoc,
+            _QualifierDoc,
+            _SideEffectDoc,
+            _DisputeDoc,
+        )
     )
 )
 _STATEMENT_FIELDS: tuple[tuple[StatementField, str, type[Enum] | None], ...] = (
@@ -882,6 +899,52 @@ class _EntityBuilder:
             "disputed_by": tuple(disputes),
         }
 
+    def qualifiers(
+        self,
+        doc: ParsedDocument,
+        indication: _IndicationDoc,
+        claim: dict[str, Any] | None,
+        loc: Loc,
+    ) -> tuple[Qualifier, ...] | None:
+        """An indication's qualifiers: verbatim words of the indication's own source."""
+        out: list[Qualifier] = []
+        for index, qualifier in enumerate(indication.qualifiers):
+            where: Loc = (*loc, "qualifiers", index)
+            found = [
+                self.citation(doc, c, (*where, "cite", i)) for i, c in enumerate(qualifier.cite)
+            ]
+            quoted = [c for c in found if c is not None]
+            if len(quoted) < len(found) or claim is None:
+                return None
+            own = claim["source_id"]
+            if any(c.source_id != own for c in quoted):
+                self.problems.add(
+                    doc.error(
+                        "a qualifier quotes the indication's own source"
+                        + ("" if own is None else f" ({own})")
+                        + ", as the claim it narrows does",
+                        (*where, "cite"),
+                    )
+                )
+                return None
+            text = normalize_quote(qualifier.text)
+            if not any(text in normalize_quote(c.quote) for c in quoted):
+                self.problems.add(
+                    doc.error(
+                        f"the quotes do not contain the qualifier {qualifier.text!r} word for word",
+                        (*where, "text"),
+                    )
+                )
+                return None
+            out.append(
+                Qualifier(
+                    kind=QualifierKind(qualifier.kind),
+                    text=qualifier.text.strip(),
+                    citations=tuple(quoted),
+                )
+            )
+        return tuple(out)
+
     def entity(self, doc: ParsedDocument) -> AnyEntity | None:
         try:
             spec = _EntityDoc.model_validate(doc.meta)
@@ -932,9 +995,13 @@ class _EntityBuilder:
                 self.claim(doc, status_doc, Status(status_doc.value), loc)
             )
         for index, indication in enumerate(spec.indications):
-            claim = self.claim(doc, indication, Status(indication.status), ("indications", index))
+            loc = ("indications", index)
+            claim = self.claim(doc, indication, Status(indication.status), loc)
+            qualifiers = self.qualifiers(doc, indication, claim, loc)
             relations["indications"].append(
-                None if claim is None else {"cancer_type_id": indication.cancer_type, **claim}
+                None
+                if claim is None or qualifiers is None
+                else {"cancer_type_id": indication.cancer_type, **claim, "qualifiers": qualifiers}
             )
         for index, effect in enumerate(spec.side_effects):
             evidence = self.evidence(doc, effect, ("side_effects", index))

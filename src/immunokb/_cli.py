@@ -815,6 +815,10 @@ def _claim_lines(ctx: _Context, claim: StatusClaim | Indication, indent: int) ->
         f" ({'; '.join(extra)})" if extra else ""
     )
     lines = [f"{head}  claimed by {who}"]
+    if isinstance(claim, Indication) and claim.qualifiers:
+        lines.append(
+            f"{pad}    for: " + "; ".join(f"{q.kind.value} “{q.text}”" for q in claim.qualifiers)
+        )
     lines += _evidence_lines(ctx, claim.citations, claim.curated, indent + 4)
     for dispute in claim.disputed_by:
         lines.append(

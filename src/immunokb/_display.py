@@ -338,6 +338,10 @@ def _claim_row(claim: StatusClaim | Indication) -> str:
         source = _code(claim.source_id)
         tier = _none("unknown") if claim.tier is None else _e(claim.tier)
         evidence = _quotes(claim.citations, with_source=False)
+    qualifiers = getattr(claim, "qualifiers", ())
+    if qualifiers:
+        said = "; ".join(f"{_e(q.kind)} “{_e(q.text)}”" for q in qualifiers)
+        evidence = f"{_meta('for:')} {said}<br>{evidence}"
     return (
         f"<tr><td>{_status(claim.status)}</td><td>{source}</td><td>{tier}</td>"
         f"<td>{_e(claim.regulator) or _none('—')}</td><td>{_e(claim.phase) or _none('—')}</td>"

@@ -29,9 +29,16 @@ class Piece(NamedTuple):
 
 
 def claim_label(what: str, claim: StatusClaim | Indication) -> str:
-    """``status approved (FDA)``: what a claim says, with any regulator and phase."""
+    """``status approved (FDA)``: what a claim says, with any regulator and phase.
+
+    An indication's qualifiers follow, quoted: ``indication melanoma in_use, for
+    “melanoma that returns after surgery ...”``.
+    """
     extra = [q for q in (claim.regulator, claim.phase.value if claim.phase else None) if q]
-    return f"{what} {claim.status.value}" + (f" ({'; '.join(extra)})" if extra else "")
+    label = f"{what} {claim.status.value}" + (f" ({'; '.join(extra)})" if extra else "")
+    if isinstance(claim, Indication) and claim.qualifiers:
+        label += ", for " + "; ".join(f"“{q.text}”" for q in claim.qualifiers)
+    return label
 
 
 def pieces(
@@ -66,6 +73,19 @@ def evidence(entity: Entity) -> list[Piece]:
             what = "status" if field == "status" else f"indication {value}"
             status = claim.status.value
             found += pieces(claim_label(what, claim), claim, field, value, status)
+            if isinstance(claim, Indication):
+                found += [
+                    Piece(
+                        f"{what} {status}: {q.kind.value} “{q.text}”",
+                        c,
+                        None,
+                        "qualifier",
+                        q.text,
+                        status,
+                    )
+                    for q in claim.qualifiers
+                    for c in q.citations
+                ]
             found += [
                 Piece(
                     f"dispute of {what} {status}: {d.claim}",

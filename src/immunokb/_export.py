@@ -436,6 +436,17 @@ def _claim_node(claim: StatusClaim | Indication) -> dict[str, Any]:
         head: dict[str, Any] = {
             "type": ["schema:MedicalIndication", "ikb:Indication"],
             "cancerType": _urn(ENTITY_PREFIX, claim.cancer_type_id),
+            **_set(
+                qualifiers=[
+                    {
+                        "type": "ikb:Qualifier",
+                        "qualifierKind": q.kind.value,
+                        "text": q.text,
+                        "citations": [_citation_node(c) for c in q.citations],
+                    }
+                    for q in claim.qualifiers
+                ]
+            ),
         }
     else:
         head = {"type": "ikb:StatusClaim"}

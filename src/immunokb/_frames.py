@@ -127,6 +127,7 @@ INDICATION_COLUMNS = (
     "regulator",
     "phase",
     "quotes",
+    "qualifiers",
     "disputed_by",
     "curated",
 )
@@ -374,6 +375,8 @@ def _indication_rows(kb: KnowledgeBase) -> list[Row]:
                 "regulator": claim.regulator,
                 "phase": _value(claim.phase),
                 "quotes": _quotes(claim.citations),
+                "qualifiers": _QUOTE_SEP.join(f"{q.kind.value}: {q.text}" for q in claim.qualifiers)
+                or None,
                 "disputed_by": _join(d.source_id for d in claim.disputed_by),
                 "curated": claim.curated,
             }
@@ -436,14 +439,15 @@ def kb_records(kb: KnowledgeBase, kind: str) -> list[dict[str, Value]]:
               ``therapy_id, cancer_type_id, status`` (the claim's),
               ``adopted_status`` (adopted from every claim for that cancer type),
               ``source_id, tier, regulator, phase, quotes`` (joined with
-              ``" | "``), ``disputed_by`` (the disputing sources' ids),
-              ``curated``;
+              ``" | "``), ``qualifiers`` (``kind: text``, joined with ``" | "``),
+              ``disputed_by`` (the disputing sources' ids), ``curated``;
             - ``citations``: one row per piece of evidence of every entity:
               ``entity_id, field, value, status, source_id, quote, lead_in, start,
               end, curated``. ``field`` is ``summary`` (the entity's own
               citations; ``value`` is empty), a statement's field (``name``,
               ``alias``, ``broader``, ``route``, ``platform``, ``purpose``),
               ``status``, ``indication`` (``value`` is the cancer type id),
+              ``qualifier`` (``value`` is the qualifying words of an indication),
               ``side_effect`` (``value`` is its id) or ``dispute`` (``value`` is
               the curator's account of what the disputing source says; ``status``
               the status it speaks against). A curated fact has one row with

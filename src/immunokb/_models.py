@@ -53,6 +53,8 @@ __all__ = [
     "Indication",
     "License",
     "Phase",
+    "Qualifier",
+    "QualifierKind",
     "Reference",
     "ReviewFrequency",
     "Route",
@@ -276,6 +278,14 @@ class DatePrecision(_Vocabulary):
     DAY = "day"
     MONTH = "month"
     YEAR = "year"
+
+
+class QualifierKind(_Vocabulary):
+    """What a qualifier of an indication narrows: who, at what stage or setting, with what."""
+
+    POPULATION = "population"
+    STAGE = "stage"
+    COMBINATION = "combination"
 
 
 class Scope(_Vocabulary):
@@ -518,10 +528,40 @@ class StatusClaim(_Claim):
     """One source's claim about a therapy's development or regulatory status."""
 
 
+class Qualifier(_Frozen):
+    """Who or when an indication is for, in the source's own words.
+
+    ``text`` is copied verbatim from one of the qualifier's quotes ("that has spread
+    to other parts of the body", "metastatic", "combine an oncolytic virus and
+    checkpoint inhibitor"): the loader checks that a quote contains it. A qualifier
+    travels with its indication wherever the indication is shown.
+    """
+
+    kind: QualifierKind = Field(
+        description="'population' (who), 'stage' (stage or setting) or 'combination'."
+    )
+    text: Text = Field(description="The qualifying words, verbatim from a quote.")
+    citations: tuple[Citation, ...] = Field(
+        min_length=1, description="The quotes that state it, from the indication's source."
+    )
+
+
 class Indication(_Claim):
     """One source's claim that a therapy is used for or tested in a cancer type."""
 
     cancer_type_id: Slug = Field(description="Id of the CancerType.")
+    qualifiers: tuple[Qualifier, ...] = Field(
+        default=(),
+        description="Who and when the claim is about (population, stage or setting, "
+        "combination), each quoted; none when the source does not narrow it.",
+    )
+
+    @model_validator(mode="after")
+    def _check_qualifiers(self) -> Indication:
+        for qualifier in self.qualifiers:
+            if any(c.source_id != self.source_id for c in qualifier.citations):
+                raise ValueError("a qualifier quotes the indication's own source")
+        return self
 
 
 _COMPATIBLE = frozenset({Status.APPROVED, Status.IN_USE})
