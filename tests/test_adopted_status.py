@@ -37,10 +37,19 @@ def _claim(status: S = S.APPROVED, source_id: str = "a", tier: int | None = 1, *
     )
 
 
-def _dispute(source_id: str = "b") -> immunokb.Dispute:
+def _dispute(source_id: str = "b", tier: int | None = None) -> immunokb.Dispute:
     return immunokb.Dispute(
-        claim="says otherwise", source_id=source_id, citations=(_cite(source_id),)
+        claim="says otherwise", source_id=source_id, tier=tier, citations=(_cite(source_id),)
     )
+
+
+def _promotional(tier: int | None) -> bool:
+    return tier is not None and tier >= PROMOTIONAL
+
+
+def _counted(claims) -> list:
+    """The claims that decide: every claim but those of promotional sources."""
+    return [c for c in claims if c.is_curated or not _promotional(c.tier)]
 
 
 def _vouches(claim: immunokb.StatusClaim) -> bool:
@@ -49,8 +58,8 @@ def _vouches(claim: immunokb.StatusClaim) -> bool:
 
 
 def _only_promoted(claims) -> bool:
-    """Whether no claim of approval is vouched for (all promotional or of unknown tier)."""
-    return not any(_vouches(c) for c in claims if c.status is S.APPROVED)
+    """Whether no counted claim of approval is vouched for (only sources of unknown kind)."""
+    return not any(_vouches(c) for c in _counted(claims) if c.status is S.APPROVED)
 
 
 # ----------------------------------------------------------------- adopted_status rules
@@ -66,9 +75,32 @@ def test_unknown_iff_no_claims(claims) -> None:
     assert (adopted(claims) is S.UNKNOWN) == (not claims)
 
 
+@given(claim_lists(min_size=1), st.data())
+def test_promotional_sources_alone_are_never_adopted(claims, data) -> None:
+    # whatever they claim, and whoever disputes them
+    tiers = st.integers(PROMOTIONAL, PROMOTIONAL + 3)
+    promoted = [c.model_copy(update={"tier": data.draw(tiers)}) for c in claims if not c.is_curated]
+    assume(promoted)
+    assert adopted(promoted) is S.UNVERIFIED
+
+
+@given(claim_lists(min_size=1), claim_lists(min_size=1))
+def test_promotional_claims_never_decide_beside_others(claims, extra) -> None:
+    assume(_counted(claims))
+    promotional = [c for c in extra if not c.is_curated and _promotional(c.tier)]
+    assert adopted([*claims, *promotional]) is adopted(claims)
+
+
 @given(claim_lists(), st.data())
-def test_any_dispute_makes_the_status_disputed(claims, data) -> None:
-    disputed = data.draw(status_claims(disputed=True).filter(lambda c: bool(c.disputed_by)))
+def test_a_counted_claim_disputed_by_a_source_not_promotional_is_disputed(claims, data) -> None:
+    disputed = data.draw(
+        status_claims(disputed=True).filter(
+            lambda c: (
+                (c.is_curated or not _promotional(c.tier))
+                and any(not _promotional(d.tier) for d in c.disputed_by)
+            )
+        )
+    )
     position = data.draw(st.integers(0, len(claims)))
     assert adopted([*claims[:position], disputed, *claims[position:]]) is S.DISPUTED
 
@@ -78,23 +110,22 @@ def test_claims_that_agree_give_their_status(status, data) -> None:
     claims = data.draw(claim_lists(st.just(status), disputed=False, min_size=1))
     result = adopted(claims)
     assert result is not S.DISPUTED
-    if status is S.APPROVED and _only_promoted(claims):
+    if not _counted(claims) or (status is S.APPROVED and _only_promoted(claims)):
         assert result is S.UNVERIFIED
     else:
         assert result is status
 
 
 @given(claim_lists(compatible, disputed=False, min_size=1))
-def test_approved_beside_in_use_takes_the_most_trusted_claim(claims) -> None:
-    best = min(c.trust_key for c in claims)
-    top = {c.status for c in claims if c.trust_key == best}
+def test_approved_beside_in_use_takes_the_most_trusted_counted_claim(claims) -> None:
+    counted = _counted(claims)
     result = adopted(claims)
     assert result is not S.DISPUTED
     if result is S.UNVERIFIED:
-        assert S.APPROVED in top
-        assert _only_promoted(claims)
-    else:
-        assert result in top
+        assert not counted or _only_promoted(claims)
+        return
+    best = min(c.trust_key for c in counted)
+    assert result in {c.status for c in counted if c.trust_key == best}
 
 
 def test_most_trusted_means_lowest_tier_then_quoted_before_curated() -> None:
@@ -106,19 +137,17 @@ def test_most_trusted_means_lowest_tier_then_quoted_before_curated() -> None:
 
 
 @given(claim_lists(disputed=False, min_size=2))
-def test_other_disagreements_are_disputed(claims) -> None:
-    values = {c.status for c in claims}
+def test_other_disagreements_among_counted_claims_are_disputed(claims) -> None:
+    values = {c.status for c in _counted(claims)}
     assume(len(values) > 1 and not values <= COMPATIBLE)
     assert adopted(claims) is S.DISPUTED
 
 
 @given(claim_lists())
-def test_unverified_only_for_an_approval_no_better_source_makes(claims) -> None:
+def test_unverified_only_without_a_source_that_vouches(claims) -> None:
     if adopted(claims) is S.UNVERIFIED:
-        approvals = [c for c in claims if c.status is S.APPROVED]
-        assert approvals
-        assert not any(_vouches(c) for c in approvals)
-        assert not any(c.disputed_by for c in claims)
+        counted = _counted(claims)
+        assert not counted or ({c.status for c in counted} <= COMPATIBLE and _only_promoted(claims))
 
 
 @pytest.mark.parametrize(
@@ -130,16 +159,30 @@ def test_unverified_only_for_an_approval_no_better_source_makes(claims) -> None:
         ([(S.APPROVED, PROMOTIONAL), (S.APPROVED, 2)], S.APPROVED),
         ([(S.APPROVED, PROMOTIONAL), (S.IN_USE, PROMOTIONAL + 1)], S.UNVERIFIED),
         ([(S.APPROVED, PROMOTIONAL), (S.IN_USE, 2)], S.IN_USE),
-        ([(S.IN_USE, PROMOTIONAL)], S.IN_USE),  # only approvals are held back
-        ([(S.INVESTIGATIONAL, PROMOTIONAL)], S.INVESTIGATIONAL),
-        ([(S.APPROVED, PROMOTIONAL), (S.INVESTIGATIONAL, 2)], S.DISPUTED),
+        ([(S.IN_USE, PROMOTIONAL)], S.UNVERIFIED),  # a company's word alone, whatever it says
+        ([(S.INVESTIGATIONAL, PROMOTIONAL)], S.UNVERIFIED),
+        ([(S.FAILED, PROMOTIONAL)], S.UNVERIFIED),
+        ([(S.DISCONTINUED, PROMOTIONAL + 2)], S.UNVERIFIED),
+        ([(S.APPROVED, PROMOTIONAL), (S.INVESTIGATIONAL, 2)], S.INVESTIGATIONAL),
+        ([(S.FAILED, PROMOTIONAL), (S.APPROVED, 2)], S.APPROVED),
         ([(S.APPROVED, None)], S.UNVERIFIED),  # a source of unknown kind
+        ([(S.IN_USE, None)], S.IN_USE),
         ([(S.APPROVED, None), (S.APPROVED, 0)], S.APPROVED),
     ],
 )
-def test_an_approval_resting_on_promotional_sources_is_unverified(claims, expected) -> None:
+def test_what_rests_on_promotional_sources_is_never_fact(claims, expected) -> None:
     made = [_claim(status, f"s{i}", tier) for i, (status, tier) in enumerate(claims)]
     assert adopted(made) is expected
+
+
+def test_a_promotional_dispute_does_not_unsettle_a_trusted_claim() -> None:
+    trusted = _claim(S.APPROVED, "a", 2, disputed_by=(_dispute("b", PROMOTIONAL),))
+    assert adopted([trusted]) is S.APPROVED
+    weighed = _claim(S.APPROVED, "a", 2, disputed_by=(_dispute("b", 3),))
+    assert adopted([weighed]) is S.DISPUTED
+    # a promotional approval the NCI speaks against is the company's claim, not a tie
+    promoted = _claim(S.APPROVED, "c", PROMOTIONAL, disputed_by=(_dispute("n", 2),))
+    assert adopted([promoted]) is S.UNVERIFIED
 
 
 @given(claim_lists() | claim_lists(compatible, disputed=False), st.data())
@@ -318,25 +361,31 @@ def test_cancer_type_ids_keep_first_order_without_repeats(ids) -> None:
 
 
 @given(therapies())
-def test_conflicts_are_the_disputed_fields_with_every_claim(therapy) -> None:
+def test_conflicts_are_the_fields_where_sources_disagree_with_every_claim(therapy) -> None:
     kb = immunokb.KnowledgeBase(sources=(), entities=(therapy,))
-    expected = {(F.STATUS, None)} if therapy.status is S.DISPUTED else set()
+
+    def disagree(claims) -> bool:
+        values = {c.status for c in claims}
+        return (len(values) > 1 and not values <= COMPATIBLE) or any(c.disputed_by for c in claims)
+
+    expected = {(F.STATUS, None)} if disagree(therapy.status_claims) else set()
     expected |= {
-        (F.INDICATION, c)
-        for c in therapy.cancer_type_ids
-        if therapy.indication_status(c) is S.DISPUTED
+        (F.INDICATION, c) for c in therapy.cancer_type_ids if disagree(therapy.indications_for(c))
     }
     conflicts = kb.conflicts()
     assert {(c.field, c.subject) for c in conflicts} == expected
     assert len(conflicts) == len(expected)
     for conflict in conflicts:
         assert conflict.entity_id == therapy.id
-        assert conflict.adopted is S.DISPUTED
         claims = (
             therapy.status_claims
             if conflict.field is F.STATUS
             else therapy.indications_for(conflict.subject)
         )
+        # every disagreement is listed; the adopted status shows how tiers weighed it
+        assert conflict.adopted is adopted(claims)
+        if adopted(claims) is S.DISPUTED:
+            assert disagree(claims)
         disputes = [d for c in claims for d in c.disputed_by]
         assert sorted(c.value for c in conflict.claims if not c.disputes) == sorted(
             c.status.value for c in claims

@@ -54,15 +54,23 @@ def test_status_is_adopted_from_claims_in_trust_order(therapy: immunokb.Therapy)
     assert keys == sorted(keys)
 
 
-def test_conflicts_are_exactly_the_disputed_fields() -> None:
-    disputed = {
-        (t.id, "status", None) for t in KB.therapies if t.status is immunokb.Status.DISPUTED
-    }
-    disputed |= {
+def _disagree(claims) -> bool:
+    values = {c.status for c in claims}
+    compatible = {immunokb.Status.APPROVED, immunokb.Status.IN_USE}
+    return (len(values) > 1 and not values <= compatible) or any(c.disputed_by for c in claims)
+
+
+def test_conflicts_are_exactly_the_fields_where_sources_disagree() -> None:
+    # disputed statuses, and disagreements the tiers settled (shown, not hidden)
+    expected = {(t.id, "status", None) for t in KB.therapies if _disagree(t.status_claims)}
+    expected |= {
         (t.id, "indication", c)
         for t in KB.therapies
         for c in t.cancer_type_ids
-        if t.indication_status(c) is immunokb.Status.DISPUTED
+        if _disagree(t.indications_for(c))
     }
     found = {(c.entity_id, c.field.value, c.subject) for c in KB.conflicts()}
-    assert found == disputed
+    assert found == expected
+    for therapy in KB.therapies:
+        if therapy.status is immunokb.Status.DISPUTED:
+            assert (therapy.id, "status", None) in found

@@ -86,7 +86,7 @@ def test_get_text_shows_evidence_and_curated_marks(capsys) -> None:
 def test_get_text_shows_status_claims_disputes_and_indications(capsys) -> None:
     code, out, _ = run(capsys, "get", "LK101")
     assert code == 0
-    assert "    status: disputed, from these claims:" in out
+    assert "    status: unverified, from these claims:" in out
     assert "approved (FDA)  claimed by commercial-therapeutic-cancer-vaccines, tier 7" in out
     assert "disputed by nci-cancer-treatment-vaccines, tier 2:" in out
     code, out, _ = run(capsys, "get", "T-VEC")
@@ -207,7 +207,7 @@ LIST_CASES = [
         "find_vaccines",
         {"platform": ["mrna", "peptide"]},
     ),
-    (["vaccines", "--status", "failed"], "find_vaccines", {"status": ["failed"]}),
+    (["vaccines", "--status", "unverified"], "find_vaccines", {"status": ["unverified"]}),
     (["vaccines", "--cancer-type", "lung cancer"], "find_vaccines", {"cancer_type": "lung cancer"}),
     (["vaccines", "--route", "intratumoral"], "find_vaccines", {"route": ["intratumoral"]}),
     (
@@ -507,7 +507,7 @@ def test_therapies_for_text_and_narrower_types(capsys) -> None:
     code, out, _ = run(capsys, "therapies-for", "lung cancer")
     assert code == 0
     assert out.startswith("Therapies used for or tested in lung cancer (lung-cancer):")
-    assert "  tecemotide  [tecemotide]  failed for nsclc" in out
+    assert "  tecemotide  [tecemotide]  unverified for nsclc" in out
     assert "claimed by commercial-therapeutic-cancer-vaccines, tier 7" in out
 
 
@@ -595,7 +595,7 @@ def test_sources_text_is_the_sources_table(capsys, kb: KnowledgeBase) -> None:
 def test_conflicts(capsys, kb: KnowledgeBase) -> None:
     code, out, _ = run(capsys, "conflicts")
     assert code == 0
-    assert out.startswith("lk101: status is disputed\n")
+    assert out.startswith("lk101: status is unverified\n")
     assert "treatment-vaccines: indication for bladder-cancer is disputed" in out
     assert "against approved (commercial-therapeutic-cancer-vaccines)" in out
     data = run_json(capsys, "conflicts")
@@ -907,8 +907,8 @@ def test_colour_on_a_terminal(capsys, terminal) -> None:
     _, out, _ = run(capsys, "search", "dendritic", "--limit", "1")
     assert "\x1b[1;33mDendritic\x1b[0m" in out
     assert "**" not in out
-    _, out, _ = run(capsys, "list", "therapies", "--status", "failed")
-    assert "\x1b[31mfailed\x1b[0m" in out
+    _, out, _ = run(capsys, "list", "therapies", "--status", "unverified")
+    assert "\x1b[33munverified\x1b[0m" in out
     assert out.startswith("\x1b[1mid\x1b[0m")
 
 
@@ -931,7 +931,7 @@ def test_color_option_overrides_auto(capsys, terminal, monkeypatch) -> None:
     assert not ANSI.search(out)
     terminal.setenv("NO_COLOR", "1")
     _, out, _ = run(capsys, "get", "LK101", "--color", "always")
-    assert "\x1b[35mdisputed\x1b[0m" in out
+    assert "\x1b[33munverified\x1b[0m" in out
     assert ANSI.sub("", out) == run(capsys, "get", "LK101", "--color", "never")[1]
 
 

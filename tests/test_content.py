@@ -112,7 +112,6 @@ def test_conflicts_list_both_sides_with_tiers() -> None:
     conflicts = KB.conflicts()
     assert conflicts
     for conflict in conflicts:
-        assert conflict.adopted is immunokb.Status.DISPUTED
         assert (
             len({c.source_id for c in conflict.claims}) >= 2
             or len({c.value for c in conflict.claims}) >= 2
@@ -125,14 +124,16 @@ def test_conflicts_list_both_sides_with_tiers() -> None:
         entity = KB.get(conflict.entity_id)
         assert isinstance(entity, immunokb.Therapy)
         if conflict.field is immunokb.StatementField.STATUS:
-            assert entity.status is immunokb.Status.DISPUTED
+            assert entity.status is conflict.adopted
         else:
-            assert entity.indication_status(conflict.subject) is immunokb.Status.DISPUTED
+            assert entity.indication_status(conflict.subject) is conflict.adopted
 
 
-def test_lk101_fda_approval_is_the_commercial_pages_claim_and_disputed() -> None:
+def test_lk101_fda_approval_is_the_commercial_pages_claim_weighed_against_the_nci() -> None:
+    # one promotional sentence against the NCI is not a dispute between equals
     lk101 = KB.get("LK101")
-    assert lk101.status is immunokb.Status.DISPUTED
+    assert lk101.status is immunokb.Status.UNVERIFIED
+    assert [c.status for c in lk101.status_claims] == [immunokb.Status.APPROVED]
     approved = [c for c in lk101.status_claims if c.status is immunokb.Status.APPROVED]
     assert [c.tier for c in approved] == [COMMERCIAL_TIER]
     assert approved[0].regulator == "FDA"
@@ -140,6 +141,7 @@ def test_lk101_fda_approval_is_the_commercial_pages_claim_and_disputed() -> None
     assert dispute.source_id == NCI_VACCINES
     assert "sipuleucel-T" in dispute.citations[0].quote
     conflict = next(c for c in KB.conflicts() if c.entity_id == "lk101")
+    assert conflict.adopted is immunokb.Status.UNVERIFIED
     assert conflict.claims[0].disputes  # the NCI, the most trusted, comes first
 
 
@@ -147,11 +149,18 @@ def test_statuses_of_named_products() -> None:
     status = {t.id: t.status for t in KB.therapies}
     assert status["sipuleucel-t"] is immunokb.Status.APPROVED
     assert status["talimogene-laherparepvec"] is immunokb.Status.APPROVED
-    assert status["gvax"] is immunokb.Status.DISCONTINUED
-    assert status["tecemotide"] is immunokb.Status.FAILED
-    assert status["belagenpumatucel-l"] is immunokb.Status.FAILED
-    assert status["xh101"] is immunokb.Status.INVESTIGATIONAL
-    assert status["wgc-043"] is immunokb.Status.INVESTIGATIONAL
+    # what only the commercial page says is its claim, shown attributed, not fact
+    claimed = {
+        "gvax": immunokb.Status.DISCONTINUED,
+        "tecemotide": immunokb.Status.FAILED,
+        "belagenpumatucel-l": immunokb.Status.FAILED,
+        "xh101": immunokb.Status.INVESTIGATIONAL,
+        "wgc-043": immunokb.Status.INVESTIGATIONAL,
+    }
+    for therapy_id, said in claimed.items():
+        assert status[therapy_id] is immunokb.Status.UNVERIFIED
+        claims = KB.get(therapy_id).status_claims
+        assert [(c.status, c.tier) for c in claims] == [(said, COMMERCIAL_TIER)]
     (xh101,) = KB.get("XH101 injection").status_claims
     assert xh101.regulator == "NMPA"
     (wgc,) = KB.get("wgc-043").status_claims

@@ -242,10 +242,13 @@ def test_staleness_follows_the_build_day() -> None:
 def test_conflicts_are_shown_on_their_pages() -> None:
     conflicts = KB.conflicts()
     assert conflicts
-    disputed = {c.entity_id for c in conflicts}
+    adopted = {c.entity_id: c.adopted.value for c in conflicts if c.subject is None}
+    listed = {c.entity_id for c in conflicts}
     for therapy in KB.therapies:
         section = _page(therapy).split("## Open disagreements", 1)[1]
-        assert ("is `disputed`" in section) == (therapy.id in disputed), therapy.id
+        assert ("; the sides, most trusted first" in section) == (therapy.id in listed)
+        if therapy.id in adopted:
+            assert f"status is `{adopted[therapy.id]}`" in section, therapy.id
     for conflict in conflicts:
         for page in ("conflicts.md", catalogue.page_of(KB.get(conflict.entity_id))):
             for claim in conflict.claims:

@@ -634,7 +634,7 @@ def test_filtered_statuses_are_derived_again(kb: KnowledgeBase) -> None:
     lk101 = next(e for e in doc["vaccines"] if e["id"] == "lk101")
     # the NCI's dispute is gone with the NCI page; the approval rests on a tier-7 page alone
     assert all(not c["disputed_by"] for c in lk101["status_claims"])
-    assert lk101["status"] == "disputed"  # approved and investigational still disagree
+    assert lk101["status"] == "unverified"  # a tier-7 approval alone is its claim, not fact
     changes = next(
         c for c in doc["header"]["license_filter"]["entities_changed"] if c["id"] == "lk101"
     )

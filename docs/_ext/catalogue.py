@@ -58,6 +58,7 @@ from immunokb import (
     Source,
     Statement,
     StatementField,
+    Status,
     StatusClaim,
     Therapy,
     Vaccine,
@@ -302,7 +303,14 @@ def _conflict(pages: _Pages, page: str, conflict: Conflict, *, with_entity: bool
     if conflict.subject is not None:
         what = f"status for {pages.link_id(page, conflict.subject)}"
     head = f"- {pages.link_id(page, conflict.entity_id)}: " if with_entity else "- "
-    lines = [f"{head}{what} is {_code(conflict.adopted.value)}; the sides, most trusted first:"]
+    weighed = (
+        ""
+        if conflict.adopted is Status.DISPUTED
+        else " (weighed by tier: a promotional source's word is its claim, not fact)"
+    )
+    lines = [
+        f"{head}{what} is {_code(conflict.adopted.value)}{weighed}; the sides, most trusted first:"
+    ]
     for side in conflict.claims:
         lines += _conflict_side(pages, page, side, 1)
     return lines

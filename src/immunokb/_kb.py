@@ -193,6 +193,13 @@ Citable = (
 """What :meth:`KnowledgeBase.cite` and :meth:`KnowledgeBase.references` accept."""
 
 
+def _disagree(claims: tuple[StatusClaim | Indication, ...]) -> bool:
+    """Whether the claims about one field disagree, or one is disputed (any tiers)."""
+    values = {c.status for c in claims}
+    disagree = len(values) > 1 and not values <= {Status.APPROVED, Status.IN_USE}
+    return disagree or any(c.disputed_by for c in claims)
+
+
 class KnowledgeBase:
     """An immutable, validated knowledge base of cancer immunotherapy.
 
@@ -654,10 +661,13 @@ class KnowledgeBase:
     def conflicts(self) -> ResultList[Conflict]:
         """Where the claims about a therapy's status, or one of its indications, disagree.
 
-        One entry per disputed field: the therapy's ``status``, or its ``indication``
-        for one cancer type (``subject``). Claims disagree when their statuses differ
-        (other than ``approved`` beside ``in_use``), or when a claim carries evidence
-        against it from another source (``disputed_by``). Each entry lists every claim
+        One entry per field where sources disagree: the therapy's ``status``, or its
+        ``indication`` for one cancer type (``subject``). Claims disagree when their
+        statuses differ (other than ``approved`` beside ``in_use``), or when a claim
+        carries evidence against it from another source (``disputed_by``), whatever
+        the tiers: a promotional claim that a more trusted source contradicts is
+        listed too, with ``adopted`` showing how the tiers were weighed (``unverified``
+        when only promotional sources claim anything). Each entry lists every claim
         with its source, tier and citations, and each dispute as a claim of its own
         (``disputes=True``), most trusted source first (a stable sort, so claims of one
         tier keep their order). Sorted by entity id, then status before indications.
@@ -671,7 +681,7 @@ class KnowledgeBase:
                 for cancer_type_id in sorted(therapy.cancer_type_ids)
             ]
             for field, subject, claims in groups:
-                if adopted_status(claims) is not Status.DISPUTED:
+                if not _disagree(claims):
                     continue
                 sides: list[Claim] = []
                 for claim in claims:
@@ -702,7 +712,7 @@ class KnowledgeBase:
                         entity_id=therapy.id,
                         field=field,
                         subject=subject,
-                        adopted=Status.DISPUTED,
+                        adopted=adopted_status(claims),
                         claims=tuple(sides),
                     )
                 )

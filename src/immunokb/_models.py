@@ -570,39 +570,47 @@ PROMOTIONAL_TIER = 7
 """Sources of this tier or above promote what they describe (``07_commercial_service``)."""
 
 
+def _promotional(tier: int | None) -> bool:
+    return tier is not None and tier >= PROMOTIONAL_TIER
+
+
 def adopted_status(claims: Iterable[StatusClaim | Indication]) -> Status:
-    """The status a set of claims supports, without picking a convenient answer.
+    """The status a set of claims supports, weighed by tier, without a convenient answer.
 
     - no claim: ``unknown``;
-    - any claim disputed by another source: ``disputed``;
-    - claims that disagree (approved versus investigational, failed versus
+    - claims of promotional sources (tier ``PROMOTIONAL_TIER``, 7, or above: a
+      company's own page) are never adopted as fact: when every claim is one,
+      ``unverified`` (read the claims, attributed, for what they say); otherwise
+      they do not count, and only the other claims decide;
+    - a counted claim disputed by a source that is not promotional: ``disputed``;
+    - counted claims that disagree (approved versus investigational, failed versus
       approved...): ``disputed``; only ``approved`` beside ``in_use`` agree (an
       approved therapy is in use), and then the most trusted claim's status counts
       (lowest tier, quoted before curated; ``in_use`` on a tie);
     - otherwise the status they agree on, except that an ``approved`` that no
-      curator's mark and no source of a known tier below ``PROMOTIONAL_TIER`` (7: a
-      company's own page) supports becomes ``unverified``: a marketing claim, or one
-      from a source of unknown kind, never becomes an unqualified approval.
+      curator's mark and no source of a known tier supports (only sources of
+      unknown kind) becomes ``unverified``.
 
-    Every claim stays on the model, attributed, and disagreements are listed by
-    ``kb.conflicts()``.
+    Every claim stays on the model, attributed, promotional ones included, and
+    every disagreement is listed by ``kb.conflicts()``.
     """
     ordered = sorted(claims, key=lambda c: c.trust_key)
     if not ordered:
         return Status.UNKNOWN
-    if any(c.disputed_by for c in ordered):
+    counted = [c for c in ordered if c.is_curated or not _promotional(c.tier)]
+    if not counted:
+        return Status.UNVERIFIED
+    if any(not _promotional(d.tier) for c in counted for d in c.disputed_by):
         return Status.DISPUTED
-    values = {c.status for c in ordered}
+    values = {c.status for c in counted}
     if len(values) > 1 and not values <= _COMPATIBLE:
         return Status.DISPUTED
-    best = ordered[0].trust_key
-    top = {c.status for c in ordered if c.trust_key == best}
+    best = counted[0].trust_key
+    top = {c.status for c in counted if c.trust_key == best}
     # Equally trusted 'approved' and 'in_use': take the weaker, whatever the order.
-    adopted = Status.IN_USE if len(top) > 1 else ordered[0].status
+    adopted = Status.IN_USE if len(top) > 1 else counted[0].status
     if adopted is Status.APPROVED and not any(
-        c.is_curated or (c.tier is not None and c.tier < PROMOTIONAL_TIER)
-        for c in ordered
-        if c.status is Status.APPROVED
+        c.is_curated or c.tier is not None for c in counted if c.status is Status.APPROVED
     ):
         return Status.UNVERIFIED
     return adopted
