@@ -1158,6 +1158,29 @@ def _quote_miss(text: SourceText, cite: _CiteDoc) -> str:
 # --------------------------------------------------------------------------- cross-references
 
 
+def _unique_labels(
+    labels: Iterable[tuple[ParsedDocument, str, str, Loc]],
+    problems: _Problems,
+    *,
+    what: str,
+    rule: str,
+) -> None:
+    """Each label, normalised, belongs to one entity; report the later documents' clashes."""
+    owners: dict[str, tuple[str, str]] = {}
+    for doc, entity_id, label, loc in labels:
+        key = normalize(label)
+        if not key:
+            problems.add(doc.error(f"{label!r} has no letters or digits to look it up by", loc))
+            continue
+        owner = owners.get(key)
+        if owner is not None and owner[0] != entity_id:
+            problems.add(
+                doc.error(f"{label!r} is already {what} of {owner[0]!r} ({owner[1]}); {rule}", loc)
+            )
+        else:
+            owners[key] = (entity_id, doc.path)
+
+
 def _check_references(
     entities: list[tuple[AnyEntity, ParsedDocument]], problems: _Problems, failed: set[str]
 ) -> None:
@@ -1174,46 +1197,30 @@ def _check_references(
             continue
         by_id[entity.id] = (entity, doc)
 
-    names: dict[str, tuple[str, str]] = {}
-    for entity, doc in by_id.values():
-        labels: list[tuple[str, Loc]] = [(entity.id, ("id",)), (entity.name, ("name", "value"))]
-        labels += [(a, ("aliases", i, "value")) for i, a in enumerate(entity.aliases)]
-        for label, loc in labels:
-            key = normalize(label)
-            if not key:
-                problems.add(doc.error(f"{label!r} has no letters or digits to look it up by", loc))
-                continue
-            owner = names.get(key)
-            if owner is not None and owner[0] != entity.id:
-                problems.add(
-                    doc.error(
-                        f"{label!r} is already a name of {owner[0]!r} ({owner[1]}); "
-                        "a name or alias may belong to one entity only",
-                        loc,
-                    )
-                )
-            else:
-                names[key] = (entity.id, doc.path)
-
-    tags: dict[str, tuple[str, str]] = {}
-    for entity, doc in by_id.values():
-        for index, tag in enumerate(getattr(entity, "cancer_type_tags", ())):
-            key = normalize(tag)
-            loc = ("cancer_type_tags", index, "value")
-            if not key:
-                problems.add(doc.error(f"{tag!r} has no letters or digits to look it up by", loc))
-                continue
-            owner = tags.get(key)
-            if owner is not None and owner[0] != entity.id:
-                problems.add(
-                    doc.error(
-                        f"{tag!r} is already a tag of {owner[0]!r} ({owner[1]}); "
-                        "a cancerTypes tag may stand for one cancer type only",
-                        loc,
-                    )
-                )
-            else:
-                tags[key] = (entity.id, doc.path)
+    _unique_labels(
+        (
+            (doc, entity.id, label, loc)
+            for entity, doc in by_id.values()
+            for label, loc in [
+                (entity.id, ("id",)),
+                (entity.name, ("name", "value")),
+                *((a, ("aliases", i, "value")) for i, a in enumerate(entity.aliases)),
+            ]
+        ),
+        problems,
+        what="a name",
+        rule="a name or alias may belong to one entity only",
+    )
+    _unique_labels(
+        (
+            (doc, entity.id, tag, ("cancer_type_tags", i, "value"))
+            for entity, doc in by_id.values()
+            for i, tag in enumerate(getattr(entity, "cancer_type_tags", ()))
+        ),
+        problems,
+        what="a tag",
+        rule="a cancerTypes tag may stand for one cancer type only",
+    )
 
     def target(doc: ParsedDocument, ref: str, family: str, loc: Loc) -> None:
         found = by_id.get(ref)
