@@ -438,3 +438,41 @@ def test_sipuleucel_t_is_for_some_men_with_advanced_prostate_cancer() -> None:
         citation = qualifier.citations[0]
         assert qualifier.text in source.text[citation.start : citation.end]
     assert "some men with advanced prostate cancer" in KB.cite("sipuleucel-T")
+
+
+# --------------------------------------------------------------------------- promotional statements
+
+
+@pytest.mark.parametrize("entity", KB.entities, ids=lambda e: e.id)
+def test_a_statement_only_promotional_sources_make_is_marked_as_their_claim(entity) -> None:
+    for statement in entity.statements:
+        tiers = [KB.source(c.source_id).tier for c in statement.citations]
+        only_promotional = bool(tiers) and all(
+            t is not None and t >= immunokb.PROMOTIONAL_TIER for t in tiers
+        )
+        assert statement.promotional is only_promotional, (entity.id, statement.field)
+
+
+def test_belagenpumatucel_platform_is_the_commercial_pages_word(capsys) -> None:
+    (platform,) = KB.get("belagenpumatucel-L").statements_for("platform")
+    assert platform.promotional
+    assert main(["get", "belagenpumatucel-L"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "    platform: peptide  (according to commercial-therapeutic-cancer-vaccines only, "
+        "a promotional source: its claim)\n"
+    ) in out
+
+
+@pytest.mark.parametrize("license", sorted({s.license.value for s in KB.sources}))
+def test_the_licence_filter_marks_what_only_promotional_sources_still_state(license) -> None:
+    exported = json.loads(KB.export("json", licenses=[license]))
+    tiers = {s["id"]: KB.source(s["id"]).tier for s in exported["sources"]}
+    for kind in ENTITY_TABLES:
+        for entity in exported[kind]:
+            for statement in entity["statements"]:
+                kept = [tiers[c["source_id"]] for c in statement["citations"]]
+                only = bool(kept) and all(
+                    t is not None and t >= immunokb.PROMOTIONAL_TIER for t in kept
+                )
+                assert statement["promotional"] is only, (entity["id"], statement["field"])

@@ -330,6 +330,9 @@ def _statements(pages: _Pages, page: str, statements: Iterable[Statement]) -> li
             shown = _code(value)
         else:
             shown = f"“{escape(value)}”"
+        if statement.promotional:
+            said = ", ".join(sorted({c.source_id for c in statement.citations}))
+            shown += f" (according to {escape(said)} only, a promotional source: its claim)"
         lines.append(f"- {_FIELD_TITLES.get(statement.field, statement.field.value)}: {shown}")
         lines += _evidence(pages, page, statement.citations, statement.curated, 1)
     return lines

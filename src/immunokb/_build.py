@@ -57,6 +57,7 @@ from ._models import (
     VaccinePlatform,
     VaccinePurpose,
     adopted_status,
+    weigh_statement,
 )
 from ._normalize import normalize
 from ._provenance import SourceText, normalize_quote
@@ -1019,7 +1020,9 @@ class _EntityBuilder:
             "summary": doc.body,
             "citations": tuple(citations),
             "statements": tuple(
-                _with_stating_citations(s, citations) for s in statements if s is not None
+                weigh_statement(_with_stating_citations(s, citations), self.tiers)
+                for s in statements
+                if s is not None
             ),
         }
         model: type[AnyEntity]

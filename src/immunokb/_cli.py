@@ -858,7 +858,11 @@ def _entity_lines(ctx: _Context, entity: AnyEntity) -> list[str]:
         lines += ["", "  " + entity.summary.strip().replace("\n", "\n  "), ""]
     lines.append("  evidence:")
     for statement in entity.statements:
-        lines.append(f"    {statement.field.value}: {statement.value}")
+        according = ""
+        if statement.promotional:
+            said = ", ".join(sorted({c.source_id for c in statement.citations}))
+            according = f"  (according to {said} only, a promotional source: its claim)"
+        lines.append(f"    {statement.field.value}: {statement.value}{according}")
         lines += _evidence_lines(ctx, statement.citations, statement.curated)
     if isinstance(entity, Therapy):
         if entity.status_claims:

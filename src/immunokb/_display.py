@@ -292,7 +292,9 @@ def _entity_tail(entity: Entity) -> str:
         f"{_e(entity.summary) or _none('no summary')}</p>"
     )
     statements = "".join(
-        f"<tr><td>{_e(s.field)}</td><td>{_e(s.value)}</td>"
+        f"<tr><td>{_e(s.field)}</td><td>{_e(s.value)}"
+        + (f" {_meta('according to a promotional source only')}" if s.promotional else "")
+        + "</td>"
         f"<td>{_evidence_cell(s.citations, s.curated)}</td></tr>"
         for s in entity.statements
     )

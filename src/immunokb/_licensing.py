@@ -51,6 +51,7 @@ from ._models import (
     Therapy,
     Vaccine,
     adopted_status,
+    weigh_statement,
 )
 
 if TYPE_CHECKING:
@@ -200,9 +201,14 @@ def _first_reason(entity: AnyEntity, sources: frozenset[str]) -> str | None:
 
 
 def _rebuild(
-    entity: AnyEntity, sources: frozenset[str], withheld: Mapping[str, Withheld]
+    entity: AnyEntity,
+    sources: frozenset[str],
+    withheld: Mapping[str, Withheld],
+    tiers: Mapping[str, int | None],
 ) -> tuple[AnyEntity, list[str]]:
     """The entity rebuilt from kept evidence, and the list of what changed.
+
+    A statement kept on promotional sources alone is marked so again (``tiers``).
 
     Raises:
         ValidationError: The rebuilt entity is not valid (the caller withholds it).
@@ -216,7 +222,8 @@ def _rebuild(
         if statement.field is StatementField.BROADER and statement.value in withheld:
             kept = None
         if kept is not None:
-            statements.append(kept)
+            weighed = weigh_statement(Statement.model_validate(kept), tiers)
+            statements.append(weighed.model_dump())
             supported.add((statement.field, statement.value))
     removed: set[tuple[StatementField, str]] = set()
     for statement in entity.statements:
@@ -326,6 +333,7 @@ def filter_by_license(kb: KnowledgeBase, licenses: frozenset[License]) -> Filter
 
     kept_sources = tuple(s for s in kb.sources if s.license in licenses)
     sources = frozenset(s.id for s in kept_sources)
+    tiers = {s.id: s.tier for s in kb.sources}
     withheld: dict[str, Withheld] = {}
     for entity in kb.entities:
         reason = _first_reason(entity, sources)
@@ -338,7 +346,7 @@ def filter_by_license(kb: KnowledgeBase, licenses: frozenset[License]) -> Filter
             if entity.id in withheld:
                 continue
             try:
-                built[entity.id] = _rebuild(entity, sources, withheld)
+                built[entity.id] = _rebuild(entity, sources, withheld, tiers)
             except ValidationError as error:
                 invalid[entity.id] = Withheld(entity.id, entity.kind, _validation_reason(error))
         if not invalid:

@@ -73,6 +73,7 @@ __all__ = [
     "VaccinePlatform",
     "VaccinePurpose",
     "adopted_status",
+    "weigh_statement",
 ]
 
 _SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -443,10 +444,40 @@ class _Evidenced(_Frozen):
 
 
 class Statement(_Evidenced):
-    """One claim an entity makes about one of its fields, with its evidence."""
+    """One claim an entity makes about one of its fields, with its evidence.
+
+    ``promotional`` is true when every quote comes from a promotional source (tier
+    ``PROMOTIONAL_TIER``, 7, or above): the value is then that source's claim, and
+    every surface shows it "according to" the source, never as a plain fact.
+    """
 
     field: StatementField = Field(description="The entity field the claim is about.")
     value: Text = Field(description="The claimed value (an alias, an id, an enum value...).")
+    promotional: bool = Field(
+        default=False,
+        description="True when only promotional sources (tier 7 or above) state it: "
+        "shown as their claim, 'according to' them.",
+    )
+
+    @model_validator(mode="after")
+    def _check_promotional(self) -> Statement:
+        if self.promotional and not self.citations:
+            raise ValueError("a curated statement is not a promotional source's claim")
+        return self
+
+
+def weigh_statement(statement: Statement, tiers: Mapping[str, int | None]) -> Statement:
+    """The statement marked ``promotional`` when only promotional sources quote it.
+
+    ``tiers`` maps source ids to their tiers (``None``: unknown kind, not promotional).
+    """
+    promotional = bool(statement.citations) and all(
+        (tier := tiers.get(c.source_id)) is not None and tier >= PROMOTIONAL_TIER
+        for c in statement.citations
+    )
+    if promotional == statement.promotional:
+        return statement
+    return statement.model_copy(update={"promotional": promotional})
 
 
 class Dispute(_Frozen):
